@@ -1,4 +1,40 @@
+export {
+  AGENT_WRAP_ALGORITHM,
+  type AgentKeyPair,
+  type AgentWrapBinding,
+  agentWrapAdditionalData,
+  assertAgentId,
+  assertWrappedAgentDek,
+  exportAgentPrivateKey,
+  generateAgentKeyPair,
+  importAgentPrivateKey,
+  importAgentPublicKey,
+  isWrappedAgentDek,
+  unwrapDekForAgent,
+  type WrappedAgentDek,
+  wrapDekForAgent,
+} from './agent-key-wrap.ts';
 export { canonicalJson, contentHash, sha256Hex } from './content-hash.ts';
+export {
+  base64ToBytes,
+  bytesToBase64,
+  type CryptoKey,
+  randomBytes,
+  wipeBytes,
+} from './crypto-bytes.ts';
+export {
+  assertSecretEnvelope,
+  DATA_KEY_BYTES,
+  ENVELOPE_ALGORITHM,
+  generateDataKeyBytes,
+  importDataKey,
+  isSecretEnvelope,
+  openSecret,
+  type SecretBinding,
+  type SecretEnvelope,
+  sealSecret,
+  secretAdditionalData,
+} from './envelope.ts';
 export { ERROR_CODES, type ErrorBody, type ErrorCode, isErrorCode, LcmError } from './errors.ts';
 export {
   applyJsonPatch,
@@ -30,4 +66,18 @@ export {
   isTenantId,
   keyProblem,
 } from './names.ts';
+export {
+  assertSecretRecord,
+  type DataKeyLookup,
+  dekVersionsOf,
+  isSecretRecord,
+  openSecretRecord,
+  type PreviousSecretValue,
+  resealSecretRecord,
+  type SealRecordOptions,
+  type SecretRecord,
+  type SecretRotationSchedule,
+  type SecretVersionSelector,
+  sealSecretRecord,
+} from './secret-record.ts';
 export type { ChangeOp, ChangeRecord, Entry, EntryKind, Revision, StoreEpoch } from './types.ts';
