@@ -19,6 +19,9 @@ export const AGENT_WRAP_ALGORITHM = 'X25519-HKDF-SHA256-A256GCM';
 /** Length of a raw X25519 public key, in bytes. */
 export const X25519_PUBLIC_KEY_BYTES = 32;
 
+/** Length of an X25519 public key in SPKI DER form, in bytes. */
+export const X25519_SPKI_BYTES = 44;
+
 const AAD_LABEL = 'lcm-agent-dek/v1';
 const HKDF_INFO = new TextEncoder().encode('lcm agent data key wrap v1');
 const AGENT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -116,17 +119,44 @@ export async function importAgentPrivateKey(pkcs8: Uint8Array): Promise<AgentKey
   return { publicKey: bytesToBase64(raw), privateKey };
 }
 
-/** Throws `bad_value` unless `publicKey` is the base64 of a raw 32-byte X25519 public key. */
+/**
+ * Imports an agent's public key from base64 of either the raw 32-byte X25519 key or its SPKI DER
+ * form (44 bytes); throws `bad_value` for anything else.
+ */
 export async function importAgentPublicKey(publicKey: string): Promise<CryptoKey> {
-  const raw = base64ToBytes(publicKey);
-  if (raw.byteLength !== X25519_PUBLIC_KEY_BYTES) {
-    throw new LcmError('bad_value', 'an agent public key is 32 bytes of X25519');
+  const bytes = base64ToBytes(publicKey);
+  const format = bytes.byteLength === X25519_SPKI_BYTES ? 'spki' : 'raw';
+  if (format === 'raw' && bytes.byteLength !== X25519_PUBLIC_KEY_BYTES) {
+    throw new LcmError('bad_value', 'an agent public key is 32 bytes of X25519 (or its SPKI)');
   }
   try {
-    return await crypto.subtle.importKey('raw', toBufferSource(raw), 'X25519', true, []);
+    return await crypto.subtle.importKey(format, toBufferSource(bytes), 'X25519', true, []);
   } catch (error) {
     throw new LcmError('bad_value', 'the agent public key is not valid X25519', { cause: error });
   }
+}
+
+/** The raw 32-byte form, base64, of an agent public key given raw or as SPKI. */
+export async function rawAgentPublicKey(publicKey: string): Promise<string> {
+  const key = await importAgentPublicKey(publicKey);
+  return bytesToBase64(new Uint8Array(await crypto.subtle.exportKey('raw', key)));
+}
+
+/** A wrapped data key as bytes for the wire: the UTF-8 of its JSON. */
+export function encodeWrappedAgentDek(wrapped: WrappedAgentDek): Uint8Array {
+  return utf8.encode(JSON.stringify(wrapped));
+}
+
+/** Reads bytes made by {@link encodeWrappedAgentDek}; throws `bad_value` for anything else. */
+export function decodeWrappedAgentDek(bytes: Uint8Array): WrappedAgentDek {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new LcmError('bad_value', 'not a wrapped data key', { cause: error });
+  }
+  assertWrappedAgentDek(value);
+  return value;
 }
 
 /** Wraps a 32-byte data key to an agent's public key under a fresh ephemeral key pair. */
@@ -140,13 +170,14 @@ export async function wrapDekForAgent(
   }
   const additionalData = agentWrapAdditionalData(binding);
   const recipient = await importAgentPublicKey(agentPublicKey);
+  const recipientRaw = await rawAgentPublicKey(agentPublicKey);
   const ephemeral = await generateAgentKeyPair();
 
   const wrappingKey = await deriveWrappingKey(
     ephemeral.privateKey,
     recipient,
     ephemeral.publicKey,
-    agentPublicKey,
+    recipientRaw,
     ['encrypt'],
   );
   const iv = randomBytes(GCM_IV_BYTES);

@@ -3,11 +3,14 @@ import {
   type AgentWrapBinding,
   base64ToBytes,
   bytesToBase64,
+  decodeWrappedAgentDek,
+  encodeWrappedAgentDek,
   exportAgentPrivateKey,
   generateAgentKeyPair,
   generateDataKeyBytes,
   importAgentPrivateKey,
   LcmError,
+  rawAgentPublicKey,
   unwrapDekForAgent,
   type WrappedAgentDek,
   wrapDekForAgent,
@@ -122,3 +125,27 @@ describe('data keys wrapped to an agent', () => {
     expect(await codeOf(importAgentPrivateKey(new Uint8Array(48)))).toBe('bad_value');
   });
 });
+
+describe('agent public keys and wire bytes', () => {
+  it('accepts the public key as SPKI as well as raw', async () => {
+    const agent = await generateAgentKeyPair();
+    const raw = base64ToBytes(agent.publicKey);
+    const spki = new Uint8Array([...SPKI_X25519_PREFIX, ...raw]);
+    const dataKey = generateDataKeyBytes();
+
+    const wrapped = await wrapDekForAgent(dataKey, bytesToBase64(spki), binding);
+    expect(await rawAgentPublicKey(bytesToBase64(spki))).toBe(agent.publicKey);
+    expect(await unwrapDekForAgent(wrapped, agent, binding)).toEqual(dataKey);
+  });
+
+  it('round-trips a wrapped key through its wire bytes and refuses garbage', async () => {
+    const agent = await generateAgentKeyPair();
+    const wrapped = await wrapDekForAgent(generateDataKeyBytes(), agent.publicKey, binding);
+
+    expect(decodeWrappedAgentDek(encodeWrappedAgentDek(wrapped))).toEqual(wrapped);
+    expect(() => decodeWrappedAgentDek(new Uint8Array([0xff, 0x00]))).toThrow(LcmError);
+    expect(() => decodeWrappedAgentDek(new TextEncoder().encode('{"v":1}'))).toThrow(LcmError);
+  });
+});
+
+const SPKI_X25519_PREFIX = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00];
