@@ -1,11 +1,40 @@
 import type { Command } from 'commander';
+import { resolveOriginConfig, startOrigin } from '../../origin/index.ts';
 
-/** Registers `lcm origin`, which runs an origin server. */
+/** Registers `lcm origin`, which runs an origin server until SIGINT or SIGTERM. */
 export function registerOriginCommand(program: Command): void {
   program
     .command('origin')
     .description('run an origin: the authoritative store and its writer API')
-    .action(() => {
-      throw new Error('lcm origin is not built yet');
+    .option('--port <port>', 'TCP port, 0 for any free one (env PORT, default 7400)')
+    .option('--host <host>', 'interface to listen on (env LCM_HOST, default 127.0.0.1)')
+    .option('--data <dir>', 'data folder: database and admin.token (env LCM_DATA, default ./data)')
+    .option('--database-url <url>', 'libSQL URL instead of the file (env LCM_DATABASE_URL)')
+    .option('--log-level <level>', 'pino log level (env LCM_LOG_LEVEL, default info)')
+    .action(async (options: Record<string, string | undefined>) => {
+      const config = resolveOriginConfig(
+        {
+          port: options.port,
+          host: options.host,
+          data: options.data,
+          databaseUrl: options.databaseUrl,
+          logLevel: options.logLevel,
+        },
+        process.env,
+      );
+      const origin = await startOrigin(config);
+
+      const stop = (signal: NodeJS.Signals) => {
+        origin.logger.info({ signal }, 'origin stopping');
+        origin.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            origin.logger.error({ err }, 'origin did not stop cleanly');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
 }
