@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticate, ReplicationSource } from './contract.ts';
+import type { HubSettings } from './hub-settings.ts';
+import { type AgentStatus, ReplicationHub as Hub } from './replication-hub.ts';
 
 export type {
   Authenticate,
@@ -11,6 +13,8 @@ export type {
   TenantSnapshot,
   TokenGrant,
 } from './contract.ts';
+export { DEFAULT_HUB_SETTINGS, type HubSettings } from './hub-settings.ts';
+export { type AgentStatus, REPLICATE_PATH } from './replication-hub.ts';
 
 /** What the replication hub needs from the origin process. */
 export interface ReplicationDeps {
@@ -20,18 +24,8 @@ export interface ReplicationDeps {
   authenticate: Authenticate;
   logger: Logger;
   registry: Registry;
-}
-
-/** Replication state of one connected agent, as `GET /v1/agents` shows it. */
-export interface AgentStatus {
-  agentId: string;
-  tokenId: string;
-  connectedAt: number;
-  bytesSent: number;
-  tenants: Record<
-    string,
-    { appliedRevision: number; lagRevisions: number; lagMs: number; lastAckAt: number | null }
-  >;
+  /** Overrides of the hub's defaults ({@link DEFAULT_HUB_SETTINGS}). */
+  settings?: Partial<HubSettings>;
 }
 
 /** The running replication hub of one origin. */
@@ -43,10 +37,9 @@ export interface ReplicationHub {
 }
 
 /**
- * Attaches the replication hub to the origin's HTTP server.
- * TODO: the WebSocket fan-out is not built yet; until it is, agents cannot connect and this hub
- * reports no agents.
+ * Attaches the replication hub to the origin's HTTP server: agents connect with a WebSocket on
+ * `/v1/replicate` and receive snapshots and live deltas of the tenants their token names.
  */
-export function attachReplication(_deps: ReplicationDeps): ReplicationHub {
-  return { agents: () => [], close: async () => {} };
+export function attachReplication(deps: ReplicationDeps): ReplicationHub {
+  return new Hub(deps);
 }

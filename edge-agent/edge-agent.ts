@@ -1,0 +1,110 @@
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { FrameCodec } from '../protocol/index.ts';
+import type { AgentConfig } from './agent-config.ts';
+import { AgentMetrics } from './agent-metrics.ts';
+import { EntryIndex, indexedFromReplica } from './entry-index.ts';
+import { createReadApi } from './read-api.ts';
+import { Replica } from './replica.ts';
+import { SyncClient, type SyncEvent } from './sync-client.ts';
+
+/**
+ * A running edge agent: the replica, the in-memory index loaded from it, the local read API
+ * (serving at once, before the origin answers) and the sync client that keeps them current.
+ */
+export class EdgeAgent {
+  private constructor(
+    /** The agent's stable id, kept in its replica. */
+    readonly agentId: string,
+    /** The in-memory index reads are served from. */
+    readonly index: EntryIndex,
+    /** The agent's metrics registry. */
+    readonly metrics: AgentMetrics,
+    private readonly replica: Replica,
+    private readonly sync: SyncClient,
+    private readonly server: ServerType,
+  ) {}
+
+  /** Opens the replica, loads the index, starts serving and starts syncing. */
+  static async start(config: AgentConfig): Promise<EdgeAgent> {
+    const replica = await Replica.open(config.dataDir);
+    const agentId = await replica.agentId();
+    const index = new EntryIndex();
+    const metrics = new AgentMetrics();
+
+    const held = await replica.load();
+    for (const cursor of held.tenants) {
+      if (!config.tenants.includes(cursor.tenant)) continue;
+      const entries = (held.entries.get(cursor.tenant) ?? []).map(indexedFromReplica);
+      index.replaceTenant(cursor.tenant, cursor, entries);
+      metrics.appliedRevision.set({ tenant: cursor.tenant }, cursor.revision);
+    }
+
+    const sync = new SyncClient({
+      originUrl: config.origin,
+      token: config.token,
+      tenants: config.tenants,
+      agentId,
+      // TODO: generate and keep an agent key pair so that the origin can send wrapped tenant
+      // data keys; until then the agent replicates secrets as ciphertext it cannot open.
+      agentPublicKey: null,
+      replica,
+      index,
+      codec: new FrameCodec({ maxFrameBytes: config.maxFrameBytes }),
+      metrics,
+    });
+
+    const app = createReadApi({
+      index,
+      metrics,
+      tenants: config.tenants,
+      originHttpUrl: config.originHttpUrl,
+      connected: () => sync.connected,
+      stalenessMs: (tenant) => {
+        if (sync.isLive(tenant)) return 0;
+        const lastSyncAt = index.tenant(tenant)?.lastSyncAt ?? 0;
+        return Math.max(0, Date.now() - lastSyncAt);
+      },
+    });
+    const server = await listen(app.fetch, config.port, config.host);
+
+    const agent = new EdgeAgent(agentId, index, metrics, replica, sync, server);
+    sync.start();
+    return agent;
+  }
+
+  /** The port the read API listens on. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** True while the agent holds a live connection to the origin. */
+  get connected(): boolean {
+    return this.sync.connected;
+  }
+
+  /** Calls `listener` on every sync event; returns a function that unsubscribes. */
+  onSyncEvent(listener: (event: SyncEvent) => void): () => void {
+    return this.sync.onEvent(listener);
+  }
+
+  /** Stops serving and syncing, and closes the replica. */
+  async stop(): Promise<void> {
+    const closed = new Promise((resolve) => this.server.close(resolve));
+    if ('closeAllConnections' in this.server) this.server.closeAllConnections();
+    await this.sync.stop();
+    await closed;
+    await this.replica.close();
+  }
+}
+
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  port: number,
+  hostname: string,
+): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server));
+    server.once('error', reject);
+  });
+}

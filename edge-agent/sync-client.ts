@@ -1,0 +1,430 @@
+import WebSocket from 'ws';
+import { contentHash, LcmError } from '../core/index.ts';
+import {
+  type DeltaMessage,
+  type FrameCodec,
+  type Message,
+  ORIGIN_MESSAGE_TYPES,
+  PROTOCOL_VERSION,
+  type SnapshotChunkMessage,
+  type WelcomeMessage,
+} from '../protocol/index.ts';
+import type { AgentMetrics } from './agent-metrics.ts';
+import { reconnectDelayMs } from './backoff.ts';
+import { type EntryIndex, type IndexedEntry, indexedFromValue } from './entry-index.ts';
+import { prepareCommit } from './prepare-commit.ts';
+import type { Replica, ReplicaEntry } from './replica.ts';
+
+/** Heartbeat timeout used until the origin's welcome names its own. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
+
+/** Acks of applied revisions are gathered this long before they are sent. */
+const ACK_DELAY_MS = 5;
+
+/** Path of the replication endpoint on the origin. */
+export const REPLICATE_PATH = '/v1/replicate';
+
+/** What happened in the sync client, for the agent process to log and count. */
+export type SyncEvent =
+  | { type: 'connected'; url: string }
+  | { type: 'disconnected'; code: number; reason: string; retryInMs: number }
+  | { type: 'snapshot'; tenant: string; revision: number; entries: number }
+  | { type: 'applied'; tenant: string; revision: number }
+  | { type: 'resync'; tenant: string; reason: string }
+  | { type: 'protocol-error'; error: LcmError }
+  | { type: 'origin-error'; code: string; message: string; tenant?: string };
+
+/** Everything the sync client needs. */
+export interface SyncClientOptions {
+  /** The origin's base URL, `ws://host:port`; `/v1/replicate` is added when absent. */
+  originUrl: string;
+  /** An `agent`-role token naming the tenants. */
+  token: string;
+  /** Tenants to replicate. */
+  tenants: string[];
+  agentId: string;
+  /** The agent's public key for wrapped tenant data keys; null while secrets are not set up. */
+  agentPublicKey: string | null;
+  replica: Replica;
+  index: EntryIndex;
+  codec: FrameCodec;
+  metrics: AgentMetrics;
+}
+
+type TenantSync =
+  | { mode: 'live' }
+  | { mode: 'awaiting-snapshot' }
+  | {
+      mode: 'receiving-snapshot';
+      epoch: string;
+      revision: number;
+      nextChunk: number;
+      entries: IndexedEntry[];
+    };
+
+/**
+ * Keeps the replica and the index in step with the origin over one WebSocket: hello with the
+ * cursors held, then snapshots and deltas applied one frame at a time, acks, heartbeats, and
+ * reconnects with backoff. A frame that does not decode, a gap in revisions or a hash mismatch
+ * is never applied: the tenant is asked for again as a snapshot.
+ */
+export class SyncClient {
+  private socket: WebSocket | undefined;
+  private welcome: WelcomeMessage | undefined;
+  private readonly sync = new Map<string, TenantSync>();
+  private readonly heads = new Map<string, number>();
+  private inbox: Promise<void> = Promise.resolve();
+  private attempt = 0;
+  private connections = 0;
+  private retryHintMs = 0;
+  private lastFrameAt = 0;
+  private heartbeatTimeoutMs = DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private reconnect: NodeJS.Timeout | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private readonly listeners = new Set<(event: SyncEvent) => void>();
+  private readonly url: string;
+
+  constructor(private readonly options: SyncClientOptions) {
+    const url = new URL(options.originUrl);
+    if (url.protocol === 'http:') url.protocol = 'ws:';
+    if (url.protocol === 'https:') url.protocol = 'wss:';
+    if (url.pathname === '/' || url.pathname === '') url.pathname = REPLICATE_PATH;
+    this.url = url.toString();
+  }
+
+  /** True while a welcomed connection to the origin is open. */
+  get connected(): boolean {
+    return this.welcome !== undefined && this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** True when `tenant` is applied live (not waiting for or receiving a snapshot). */
+  isLive(tenant: string): boolean {
+    return this.connected && this.sync.get(tenant)?.mode === 'live';
+  }
+
+  /** Calls `listener` on every sync event; returns a function that unsubscribes. */
+  onEvent(listener: (event: SyncEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts connecting; returns at once. */
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Closes the connection, stops reconnecting and waits for the frame in hand to be applied. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnect);
+    clearTimeout(this.ackTimer);
+    clearInterval(this.heartbeat);
+    const socket = this.socket;
+    if (socket !== undefined && socket.readyState !== WebSocket.CLOSED) {
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.close(1001, 'agent stopping');
+      const timeout = setTimeout(() => socket.terminate(), 1000);
+      await closed;
+      clearTimeout(timeout);
+    }
+    await this.inbox;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    if (this.connections++ > 0) this.options.metrics.reconnects.inc();
+
+    const socket = new WebSocket(this.url, {
+      headers: { authorization: `Bearer ${this.options.token}` },
+      maxPayload: this.options.codec.limits.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+    this.socket = socket;
+
+    socket.on('open', () => {
+      this.lastFrameAt = Date.now();
+      this.send({
+        type: 'hello',
+        protocolVersions: [PROTOCOL_VERSION],
+        agentId: this.options.agentId,
+        agentPublicKey: this.options.agentPublicKey,
+        tenants: this.options.tenants.map((tenant) => {
+          const held = this.options.index.tenant(tenant);
+          return { tenant, revision: held?.revision ?? 0, epoch: held?.epoch ?? null };
+        }),
+      });
+      this.startHeartbeat();
+    });
+    socket.on('message', (data: Buffer) => {
+      this.lastFrameAt = Date.now();
+      this.options.metrics.bytesReceived.inc(data.byteLength);
+      this.inbox = this.inbox.then(() => this.receive(socket, data));
+    });
+    socket.on('error', () => {
+      // A 'close' always follows; the reconnect is decided there.
+    });
+    socket.on('close', (code: number, reason: Buffer) =>
+      this.onClose(socket, code, String(reason)),
+    );
+  }
+
+  private onClose(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    const wasWelcomed = this.welcome !== undefined;
+    this.welcome = undefined;
+    clearInterval(this.heartbeat);
+    this.options.metrics.connected.set(0);
+    if (wasWelcomed) this.persistLastSync();
+    if (this.stopped) return;
+
+    const retryInMs = reconnectDelayMs(this.attempt++, this.retryHintMs);
+    this.retryHintMs = 0;
+    this.emit({ type: 'disconnected', code, reason, retryInMs });
+    this.reconnect = setTimeout(() => this.connect(), retryInMs);
+  }
+
+  private persistLastSync(): void {
+    const held = this.options.tenants.filter((t) => this.options.index.tenant(t) !== undefined);
+    for (const tenant of held) this.options.index.touch(tenant, this.lastFrameAt);
+    this.options.replica.markSynced(held, this.lastFrameAt).catch(() => {});
+  }
+
+  private startHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      const socket = this.socket;
+      if (socket === undefined) return;
+      if (Date.now() - this.lastFrameAt > this.heartbeatTimeoutMs) {
+        socket.terminate();
+        return;
+      }
+      this.send({ type: 'ping', at: Date.now() });
+    }, this.heartbeatTimeoutMs / 3);
+    this.heartbeat.unref();
+  }
+
+  private send(message: Message): void {
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    this.socket.send(this.options.codec.encode(message));
+  }
+
+  private emit(event: SyncEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private async receive(socket: WebSocket, data: Buffer): Promise<void> {
+    if (socket !== this.socket || this.stopped) return;
+
+    let message: Message;
+    try {
+      message = this.options.codec.decode(data, ORIGIN_MESSAGE_TYPES);
+    } catch (error) {
+      this.rejectFrame(error);
+      // The lost frame may have held commits of any tenant: each is fetched again whole.
+      for (const tenant of this.options.tenants) this.requestSnapshot(tenant, 'undecodable frame');
+      return;
+    }
+    this.options.metrics.framesReceived.inc({ type: message.type });
+
+    try {
+      await this.handle(message);
+    } catch (error) {
+      this.rejectFrame(error);
+    }
+  }
+
+  private rejectFrame(error: unknown): void {
+    const lcmError =
+      error instanceof LcmError
+        ? error
+        : new LcmError('internal', 'a frame could not be applied', { cause: error });
+    this.options.metrics.protocolErrors.inc({ code: lcmError.code });
+    this.emit({ type: 'protocol-error', error: lcmError });
+    this.send({ type: 'error', code: lcmError.code, message: lcmError.message.slice(0, 1000) });
+  }
+
+  private async handle(message: Message): Promise<void> {
+    if (this.welcome === undefined && message.type !== 'welcome' && message.type !== 'error') {
+      throw new LcmError('protocol_error', `a ${message.type} frame arrived before the welcome`);
+    }
+
+    switch (message.type) {
+      case 'welcome':
+        return this.onWelcome(message);
+      case 'snapshot':
+        return this.onSnapshotChunk(message);
+      case 'delta':
+        return this.onDelta(message);
+      case 'ping':
+        return this.send({ type: 'pong', at: message.at });
+      case 'error':
+        if (message.retryAfterMs !== undefined) this.retryHintMs = message.retryAfterMs;
+        this.emit({
+          type: 'origin-error',
+          code: message.code,
+          message: message.message,
+          tenant: message.tenant,
+        });
+        return;
+      default:
+        // pong needs nothing beyond the liveness already noted; keys are for the secrets layer.
+        // TODO: store wrapped tenant data keys from `keys` frames once the agent opens secrets.
+        return;
+    }
+  }
+
+  private onWelcome(welcome: WelcomeMessage): void {
+    this.welcome = welcome;
+    this.attempt = 0;
+    this.heartbeatTimeoutMs = welcome.heartbeatTimeoutMs;
+    this.startHeartbeat();
+    this.options.metrics.connected.set(1);
+
+    const now = Date.now();
+    for (const plan of welcome.tenants) {
+      if (!this.options.tenants.includes(plan.tenant)) continue;
+      this.heads.set(plan.tenant, plan.headRevision);
+      const held = this.options.index.tenant(plan.tenant);
+      if (plan.mode === 'snapshot') {
+        this.sync.set(plan.tenant, { mode: 'awaiting-snapshot' });
+      } else if (held === undefined || held.epoch !== welcome.epoch) {
+        this.requestSnapshot(plan.tenant, 'resume offered for a cursor of another epoch');
+      } else {
+        this.sync.set(plan.tenant, { mode: 'live' });
+        this.options.index.touch(plan.tenant, now);
+        this.updateLag(plan.tenant, held.revision);
+      }
+    }
+    this.emit({ type: 'connected', url: this.url });
+  }
+
+  private requestSnapshot(tenant: string, reason: string): void {
+    if (this.sync.get(tenant)?.mode === 'awaiting-snapshot') return;
+    this.sync.set(tenant, { mode: 'awaiting-snapshot' });
+    this.emit({ type: 'resync', tenant, reason });
+    this.send({ type: 'resync', tenant, reason });
+  }
+
+  private async onSnapshotChunk(chunk: SnapshotChunkMessage): Promise<void> {
+    const { tenant } = chunk;
+    if (!this.options.tenants.includes(tenant)) {
+      throw new LcmError('protocol_error', `a snapshot of tenant ${tenant}, not replicated here`);
+    }
+
+    let state = this.sync.get(tenant);
+    if (chunk.chunk === 0) {
+      state = {
+        mode: 'receiving-snapshot',
+        epoch: chunk.epoch,
+        revision: chunk.revision,
+        nextChunk: 0,
+        entries: [],
+      };
+      this.sync.set(tenant, state);
+      await this.options.replica.beginSnapshot(tenant);
+    }
+    if (
+      state?.mode !== 'receiving-snapshot' ||
+      state.nextChunk !== chunk.chunk ||
+      state.epoch !== chunk.epoch ||
+      state.revision !== chunk.revision
+    ) {
+      this.requestSnapshot(tenant, 'snapshot chunk out of order');
+      throw new LcmError(
+        'protocol_error',
+        `snapshot chunk ${chunk.chunk} of ${tenant} out of order`,
+      );
+    }
+
+    const staged: ReplicaEntry[] = [];
+    for (const entry of chunk.entries) {
+      if (entry.kind === 'config' && (await contentHash(entry.value)) !== entry.hash) {
+        this.requestSnapshot(tenant, 'hash mismatch in a snapshot');
+        throw new LcmError('hash_mismatch', `snapshot entry ${entry.key} of ${tenant} is corrupt`);
+      }
+      const valueJson = JSON.stringify(entry.value);
+      state.entries.push(indexedFromValue(entry, valueJson));
+      staged.push({ ...entry, valueJson });
+    }
+    await this.options.replica.stageEntries(tenant, staged);
+    state.nextChunk++;
+    if (!chunk.last) return;
+
+    const cursor = { tenant, epoch: chunk.epoch, revision: chunk.revision, lastSyncAt: Date.now() };
+    await this.options.replica.finishSnapshot(cursor);
+    this.options.index.replaceTenant(tenant, cursor, state.entries);
+    this.sync.set(tenant, { mode: 'live' });
+    this.options.metrics.snapshots.inc({ tenant });
+    this.updateLag(tenant, chunk.revision);
+    this.emit({
+      type: 'snapshot',
+      tenant,
+      revision: chunk.revision,
+      entries: state.entries.length,
+    });
+    this.scheduleAck();
+  }
+
+  private async onDelta(delta: DeltaMessage): Promise<void> {
+    const foreign = delta.commits.find((commit) => !this.options.tenants.includes(commit.tenant));
+    if (foreign !== undefined) {
+      throw new LcmError(
+        'protocol_error',
+        `a delta for tenant ${foreign.tenant}, not replicated here`,
+      );
+    }
+
+    for (const commit of delta.commits) {
+      const { tenant } = commit;
+      if (this.sync.get(tenant)?.mode !== 'live') continue;
+      const state = this.options.index.tenant(tenant);
+      if (state === undefined || state.epoch !== delta.epoch) {
+        this.requestSnapshot(tenant, 'delta of another epoch');
+        continue;
+      }
+      if (commit.revision <= state.revision) continue;
+
+      try {
+        const prepared = await prepareCommit(tenant, state, commit);
+        const appliedAt = Date.now();
+        const cursor = {
+          tenant,
+          epoch: state.epoch,
+          revision: commit.revision,
+          lastSyncAt: appliedAt,
+        };
+        await this.options.replica.applyCommit(cursor, prepared.replicaChanges);
+        this.options.index.applyCommit(tenant, commit.revision, appliedAt, prepared.indexChanges);
+        this.heads.set(tenant, Math.max(this.heads.get(tenant) ?? 0, commit.revision));
+        this.updateLag(tenant, commit.revision, appliedAt - commit.at);
+        this.emit({ type: 'applied', tenant, revision: commit.revision });
+      } catch (error) {
+        this.rejectFrame(error);
+        this.requestSnapshot(tenant, (error as Error).message);
+      }
+    }
+    this.scheduleAck();
+  }
+
+  private updateLag(tenant: string, revision: number, lagMs?: number): void {
+    const { metrics } = this.options;
+    metrics.appliedRevision.set({ tenant }, revision);
+    metrics.lagRevisions.set({ tenant }, Math.max(0, (this.heads.get(tenant) ?? 0) - revision));
+    if (lagMs !== undefined) metrics.lagSeconds.set({ tenant }, Math.max(0, lagMs) / 1000);
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer !== undefined) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      const tenants = this.options.tenants.flatMap((tenant) => {
+        const held = this.options.index.tenant(tenant);
+        return held === undefined ? [] : [{ tenant, revision: held.revision }];
+      });
+      if (tenants.length > 0) this.send({ type: 'ack', tenants });
+    }, ACK_DELAY_MS);
+  }
+}

@@ -1,0 +1,201 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { LcmError } from '../../core/index.ts';
+import { type DeltaCommit, FrameCodec } from '../../protocol/index.ts';
+import { AgentSession } from './agent-session.ts';
+import type { Authenticate, CommitEvent, ReplicationSource } from './contract.ts';
+import { toDeltaCommits } from './delta-commits.ts';
+import { HubMetrics } from './hub-metrics.ts';
+import { DEFAULT_HUB_SETTINGS, type HubSettings } from './hub-settings.ts';
+
+/** Path of the replication endpoint. */
+export const REPLICATE_PATH = '/v1/replicate';
+
+/** Roles whose tokens may replicate. */
+const REPLICATING_ROLES = new Set(['agent', 'admin']);
+
+/** Replication state of one connected agent, as `GET /v1/agents` shows it. */
+export interface AgentStatus {
+  agentId: string;
+  tokenId: string;
+  connectedAt: number;
+  bytesSent: number;
+  tenants: Record<
+    string,
+    { appliedRevision: number; lagRevisions: number; lagMs: number; lastAckAt: number | null }
+  >;
+}
+
+/** What the hub is built from. */
+export interface HubDeps {
+  server: Server;
+  store: ReplicationSource;
+  authenticate: Authenticate;
+  logger: Logger;
+  registry: Registry;
+  settings?: Partial<HubSettings>;
+}
+
+/**
+ * The origin's side of replication: answers WebSocket upgrades on `/v1/replicate`, authenticates
+ * agents, and fans every durable commit out to the sessions of its tenant.
+ */
+export class ReplicationHub {
+  private readonly sessions = new Set<AgentSession>();
+  private readonly heads = new Map<string, number>();
+  private readonly wss: WebSocketServer;
+  private readonly codec: FrameCodec;
+  private readonly settings: HubSettings;
+  private readonly metrics: HubMetrics;
+  private readonly unsubscribe: () => void;
+  private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+  constructor(private readonly deps: HubDeps) {
+    this.settings = { ...DEFAULT_HUB_SETTINGS, ...deps.settings };
+    this.codec = new FrameCodec({ maxFrameBytes: this.settings.maxFrameBytes });
+    this.metrics = new HubMetrics(deps.registry);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.settings.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+    this.unsubscribe = deps.store.onCommit((event) => this.fanOut(event));
+    this.onUpgrade = (request, socket, head) => {
+      this.upgrade(request, socket, head).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'replication upgrade failed');
+        rejectUpgrade(socket, new LcmError('internal', 'the upgrade failed'));
+      });
+    };
+    deps.server.on('upgrade', this.onUpgrade);
+  }
+
+  /** Every connected agent past its hello, with its per-tenant progress. */
+  agents(): AgentStatus[] {
+    return [...this.sessions]
+      .filter((session) => session.agentId !== undefined)
+      .map((session) => ({
+        agentId: session.agentId!,
+        tokenId: session.grant.tokenId,
+        connectedAt: session.connectedAt,
+        bytesSent: session.bytesSent,
+        tenants: session.progress(),
+      }));
+  }
+
+  /** Asks every agent to come back shortly, closes their connections, stops answering upgrades. */
+  async close(): Promise<void> {
+    this.deps.server.off('upgrade', this.onUpgrade);
+    this.unsubscribe();
+    const closing = [...this.wss.clients].map(
+      (client) => new Promise((resolve) => client.once('close', resolve)),
+    );
+    for (const session of this.sessions) {
+      session.goAway(
+        'unavailable',
+        'the origin is shutting down',
+        this.settings.retryAfterShutdownMs,
+      );
+    }
+    const forced = setTimeout(() => {
+      for (const client of this.wss.clients) client.terminate();
+    }, 1000);
+    await Promise.all(closing);
+    clearTimeout(forced);
+    await new Promise((resolve) => this.wss.close(resolve));
+  }
+
+  private fanOut(event: CommitEvent): void {
+    this.heads.set(event.tenant, Math.max(this.heads.get(event.tenant) ?? 0, event.revision));
+    let commit: DeltaCommit | undefined;
+    const shared = () => {
+      commit ??= toDeltaCommits(event.tenant, event.changes)[0]!;
+      return commit;
+    };
+    for (const session of this.sessions) {
+      session.onCommit(event.tenant, event.revision, event.at, shared);
+    }
+  }
+
+  private async refreshHead(tenant: string): Promise<number> {
+    let head = 0;
+    try {
+      head = await this.deps.store.headRevision(tenant);
+    } catch (error) {
+      if (!(error instanceof LcmError) || error.code !== 'not_found') throw error;
+    }
+    const known = Math.max(this.heads.get(tenant) ?? 0, head);
+    this.heads.set(tenant, known);
+    return known;
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => {});
+    const path = new URL(request.url ?? '/', 'http://origin').pathname;
+    if (path !== REPLICATE_PATH) {
+      // Another part of the origin may answer upgrades elsewhere; refuse only when none does.
+      if (this.deps.server.listenerCount('upgrade') === 1) {
+        rejectUpgrade(socket, new LcmError('not_found', 'no WebSocket endpoint here'));
+      }
+      return;
+    }
+
+    const authorization = request.headers.authorization ?? '';
+    const token = /^Bearer (.+)$/i.exec(authorization)?.[1];
+    const grant = token === undefined ? null : await this.deps.authenticate(token.trim());
+    if (grant === null) {
+      this.metrics.protocolErrors.inc({ code: 'unauthorized' });
+      rejectUpgrade(socket, new LcmError('unauthorized', 'a valid agent token is required'));
+      return;
+    }
+    if (!REPLICATING_ROLES.has(grant.role)) {
+      this.metrics.protocolErrors.inc({ code: 'forbidden' });
+      rejectUpgrade(socket, new LcmError('forbidden', `a ${grant.role} token cannot replicate`));
+      return;
+    }
+
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const session = new AgentSession(
+        ws,
+        grant,
+        {
+          store: this.deps.store,
+          codec: this.codec,
+          settings: this.settings,
+          metrics: this.metrics,
+          logger: this.deps.logger,
+          head: (tenant) => this.heads.get(tenant) ?? 0,
+          refreshHead: (tenant) => this.refreshHead(tenant),
+        },
+        (closed) => this.forget(closed),
+      );
+      this.sessions.add(session);
+    });
+  }
+
+  private forget(session: AgentSession): void {
+    if (!this.sessions.delete(session)) return;
+    if (session.agentId === undefined) return;
+    this.metrics.agentsConnected.dec();
+    for (const labels of session.metricLabels()) {
+      this.metrics.appliedRevision.remove(labels);
+      this.metrics.lagRevisions.remove(labels);
+      this.metrics.lagSeconds.remove(labels);
+    }
+    this.deps.logger.info({ agentId: session.agentId }, 'agent disconnected');
+  }
+}
+
+function rejectUpgrade(socket: Duplex, error: LcmError): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify(error.toJSON());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${error.code}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
