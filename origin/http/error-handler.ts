@@ -10,6 +10,8 @@ export function sendError(c: Context<AppEnv>, error: LcmError): Response {
   // A request that failed before the id middleware ran still gets an id to report.
   const requestId = c.get('requestId') ?? randomUUID();
   c.header('X-Request-Id', requestId);
+  // The unread rest of an oversized body makes the connection useless: tell the client so.
+  if (error.code === 'too_large') c.header('Connection', 'close');
   return c.json(error.toJSON(requestId), error.status as never);
 }
 
