@@ -18,7 +18,7 @@ import {
 export const WATCH_TIMEOUT_MS = 10_000;
 
 /** The agent metric that counts bytes received from the origin. */
-export const AGENT_BYTES_METRIC = 'lcm_agent_bytes_received_total';
+export const AGENT_BYTES_METRIC = 'lcm_agent_received_bytes_total';
 
 /** Options of one replay. */
 export interface ReplayOptions {
@@ -158,7 +158,10 @@ async function startWatch(
   try {
     after = (await client.getEntry(tenant, key)).revision ?? 0;
   } catch (error) {
-    if (!(error instanceof CliError && error.kind === 'not_found')) throw error;
+    // The key or the whole tenant may not be at the agent yet: every revision is then news.
+    const notYet =
+      error instanceof CliError && (error.kind === 'not_found' || error.code === 'not_synced');
+    if (!notYet) throw error;
   }
 
   const seen: AgentWatch['seen'] = [];

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { JsonValue } from '../../core/index.ts';
+import { CliError } from '../cli-error.ts';
 import {
+  type CommandContext,
   checkKey,
   commandContext,
   parseRevision,
@@ -63,20 +65,22 @@ export function registerHistoryCommands(program: Command): void {
         const tenant = tenantOf(options);
         checkKey(key);
         const context = commandContext(options);
-        const patch = await context.origin.diff(tenant, key, options.from, options.to);
+        const { from, to } = await diffRange(context, tenant, key, options);
+        const patch = await context.origin.diff(tenant, key, from, to);
         if (context.json) {
-          printJson({ tenant, key, from: options.from, to: options.to, patch });
+          printJson({ tenant, key, from, to, patch });
           return;
         }
+        printLine(context.paint('bold', `${tenant}/${key}: revision ${from} -> ${to}`));
         if (patch.length === 0) {
           printLine(context.paint('dim', 'no differences'));
           return;
         }
 
-        let before: JsonValue | undefined;
-        if (options.from !== undefined) {
-          before = (await context.origin.getEntry(tenant, key, { revision: options.from })).value;
-        }
+        const before = await context.origin
+          .getEntry(tenant, key, { revision: from })
+          .then((entry): JsonValue | undefined => entry.value)
+          .catch(() => undefined);
         const lookup = (path: string) =>
           before === undefined ? undefined : pointerGet(before, path);
         for (const line of renderPatch(patch, context.paint, '', lookup)) printLine(line);
@@ -102,4 +106,28 @@ export function registerHistoryCommands(program: Command): void {
         );
       }
     });
+}
+
+/**
+ * The revisions to compare: `--to` defaults to the key's last change and `--from` to the change
+ * before `--to`, both found in the key's history.
+ */
+async function diffRange(
+  context: CommandContext,
+  tenant: string,
+  key: string,
+  options: { from?: number; to?: number },
+): Promise<{ from: number; to: number }> {
+  if (options.from !== undefined && options.to !== undefined) {
+    return { from: options.from, to: options.to };
+  }
+  const revisions = ((await context.origin.history(tenant, key)) as HistoryRecord[])
+    .map((record) => record.revision)
+    .sort((a, b) => b - a);
+  const to = options.to ?? revisions[0]!;
+  const from = options.from ?? revisions.find((revision) => revision < to);
+  if (from === undefined) {
+    throw new CliError('usage', `${key} has no change before revision ${to}: give --from`);
+  }
+  return { from, to };
 }

@@ -54,7 +54,7 @@ export function registerReplayCommand(program: Command): void {
       '\nPropagation of a version to an agent is the time from the origin acknowledging the ' +
         'write\nto the agent showing the key at that revision or a later one (watched with ' +
         'long polls).\nBytes are what each agent received from the origin (its metric ' +
-        'lcm_agent_bytes_received_total)\nagainst the bytes of every full value written. ' +
+        'lcm_agent_received_bytes_total)\nagainst the bytes of every full value written. ' +
         'Exit code 8 when a version never arrived\nor a final hash differs.',
     )
     .action(async (dir: string, options: ReplayOptions) => {
