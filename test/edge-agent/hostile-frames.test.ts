@@ -147,7 +147,9 @@ describe('the agent facing hostile frames from its origin', () => {
     });
     await origin.waitFor((m) => m.type === 'error' && /not replicated/.test(m.message));
     expect((await read('k')).body).toBe('v1');
-    const status = await (await fetch(`http://127.0.0.1:${agent.port}/v1/status`)).json();
+    const status = (await (await fetch(`http://127.0.0.1:${agent.port}/v1/status`)).json()) as {
+      tenants: Record<string, { revision: number }>;
+    };
     expect(status.tenants.acme.revision).toBe(1);
   });
 
@@ -268,7 +270,7 @@ describe('the agent facing hostile frames from its origin', () => {
   it('answers 503 not_synced for a tenant it holds nothing of, 404 for an absent key', async () => {
     const unsynced = await fetch(`http://127.0.0.1:${agent.port}/v1/tenants/gamma/entries/k`);
     expect(unsynced.status).toBe(503);
-    expect((await unsynced.json()).error.code).toBe('not_synced');
+    expect(((await unsynced.json()) as { error: { code: string } }).error.code).toBe('not_synced');
     const empty = await fetch(`http://127.0.0.1:${agent.port}/v1/tenants/beta/entries/k`);
     expect(empty.status).toBe(404);
     expect((await read('absent')).status).toBe(404);

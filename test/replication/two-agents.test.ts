@@ -121,10 +121,8 @@ describe('one origin process and two agent processes', () => {
     });
 
     for (let n = 1; n <= MULTI_KEY_COMMITS; n++) expect((await commit(n)).status).toBe(200);
-    const head = Number(
-      (await api('GET', `/v1/tenants/${TENANT}`)).body &&
-        ((await api('GET', `/v1/tenants/${TENANT}`)).body as { headRevision: number }).headRevision,
-    );
+    const tenantInfo = await api('GET', `/v1/tenants/${TENANT}`);
+    const head = (tenantInfo.body as { headRevision: number }).headRevision;
     await Promise.all(agents.map((agent) => waitForRevision(agent, TENANT, head)));
     writing = false;
     await Promise.all(readers);
