@@ -28,6 +28,8 @@ export interface ApplyPlan {
   unchanged: string[];
   /** Secrets at the origin that no file names; `--prune` leaves secrets alone. */
   keptSecrets: string[];
+  /** Keys whose file differs from the origin but that `addOnly` leaves as they are. */
+  keptChanged: string[];
 }
 
 /** The origin value of a key, read when hashes differ. */
@@ -37,15 +39,23 @@ export type ReadRemoteValue = (key: string) => Promise<JsonValue>;
  * Compares local files with the keys at the origin. A key whose hash matches is unchanged; when
  * the hashes differ the origin's value is read and compared as canonical JSON, so that a
  * different hashing of equal values never shows up as a change. Keys at the origin without a
- * file are deletes only when `prune` is on, and never secrets.
+ * file are deletes only when `prune` is on, and never secrets. With `addOnly`, keys that exist
+ * are left as they are, whatever their value.
  */
 export async function planApply(
   local: LocalEntry[],
   remote: EntrySummary[],
-  options: { prune: boolean; readRemote: ReadRemoteValue },
+  options: { prune: boolean; addOnly?: boolean; readRemote: ReadRemoteValue },
 ): Promise<ApplyPlan> {
   const remoteByKey = new Map(remote.map((entry) => [entry.key, entry]));
-  const plan: ApplyPlan = { adds: [], changes: [], deletes: [], unchanged: [], keptSecrets: [] };
+  const plan: ApplyPlan = {
+    adds: [],
+    changes: [],
+    deletes: [],
+    unchanged: [],
+    keptSecrets: [],
+    keptChanged: [],
+  };
 
   for (const entry of local) {
     const existing = remoteByKey.get(entry.key);
@@ -55,6 +65,10 @@ export async function planApply(
     }
     if (existing.hash === entry.hash) {
       plan.unchanged.push(entry.key);
+      continue;
+    }
+    if (options.addOnly) {
+      plan.keptChanged.push(entry.key);
       continue;
     }
 

@@ -31,6 +31,7 @@ interface ApplyOptions {
   prefix?: string;
   prune?: boolean;
   dryRun?: boolean;
+  addOnly?: boolean;
   json?: boolean;
 }
 
@@ -45,6 +46,7 @@ export function registerApplyCommand(program: Command): void {
     .option('--prefix <prefix>', 'put every key under this prefix (and compare only under it)')
     .option('--prune', 'delete keys under the prefix that no file names (never secrets)')
     .option('--dry-run', 'print the plan and commit nothing')
+    .option('--add-only', 'only add keys that do not exist; leave existing keys as they are')
     .addHelpText(
       'after',
       '\nA YAML file with several documents becomes an array of them. Hidden files are ' +
@@ -150,6 +152,7 @@ async function planWithProgress(
   try {
     return await planApply(local, remote, {
       prune: options.prune === true,
+      addOnly: options.addOnly === true,
       readRemote: async (key) => {
         bar?.increment();
         return (await context.origin.getEntry(tenant, key)).value;
@@ -169,6 +172,9 @@ function printPlan(context: CommandContext, plan: ApplyPlan): void {
   }
   for (const entry of plan.deletes) printLine(paint('red', `- ${entry.key}`));
   for (const key of plan.keptSecrets) printLine(paint('dim', `  ${key} is a secret: left alone`));
+  for (const key of plan.keptChanged) {
+    printLine(paint('dim', `  ${key} differs from its file: left alone (--add-only)`));
+  }
 
   printLine(
     paint(
@@ -199,6 +205,7 @@ function planDocument(
     deletes: plan.deletes.map(({ key, revision }) => ({ key, revision })),
     unchanged: plan.unchanged.length,
     keptSecrets: plan.keptSecrets,
+    keptChanged: plan.keptChanged,
   };
 }
 

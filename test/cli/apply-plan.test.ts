@@ -68,6 +68,19 @@ describe('planApply', () => {
   });
 });
 
+describe('planApply with addOnly', () => {
+  it('adds missing keys and leaves existing ones as they are, even when they differ', async () => {
+    const plan = await planApply(
+      [await local('new', 1), await local('edited', { a: 1 })],
+      [await remote('edited', { a: 2 }, 3)],
+      { prune: false, addOnly: true, readRemote: async () => ({ a: 2 }) },
+    );
+    expect(plan.adds.map((entry) => entry.key)).toEqual(['new']);
+    expect(plan.changes).toEqual([]);
+    expect(plan.keptChanged).toEqual(['edited']);
+  });
+});
+
 describe('commitOfPlan', () => {
   it('expects every touched key at the revision the plan saw, and adds to be absent', async () => {
     const plan = await planApply(
