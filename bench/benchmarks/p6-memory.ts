@@ -1,10 +1,106 @@
-import { type Benchmark, SkipBenchmark } from '../context.ts';
+import type { Benchmark } from '../context.ts';
+import { startAgent } from '../ours/agent-process.ts';
+import { agentKeyCount, agentTenantStatus, waitForRevision } from '../ours/agent-sync.ts';
+import { loadEtcd, loadOrigin } from '../ours/bulk-load.ts';
+import { OriginApi } from '../ours/origin-api.ts';
+import { startOrigin } from '../ours/origin-process.ts';
+import { startEtcd } from '../peers/etcd-server.ts';
+import { makeRow, type ResultRow } from '../result.ts';
+import { sleep } from '../support/net.ts';
+import { residentBytes, waitFor } from '../support/processes.ts';
 
+const TENANT = 'memory';
+const FULL_LEVELS = [0, 10_000, 100_000];
+const QUICK_LEVELS = [0, 1_000, 5_000];
+/** Time a process is left alone before its RSS is read, so that start-up garbage settles. */
+const SETTLE_MS = 2_000;
+const MIB = 1024 * 1024;
+const AGENT_RUNS_MAX = 3;
+
+/** P6: agent RSS holding 0, 10k and 100k entries, against etcd's server RSS holding the same. */
 export const memory: Benchmark = {
   id: 'p6',
-  title: 'p6-memory',
-  how: '',
-  async run() {
-    throw new SkipBenchmark('not written yet');
+  title: 'Memory',
+  how:
+    'The origin and etcd are loaded with the same 1 KB entries, level by level. At each level ' +
+    'a fresh `lcm agent` process bootstraps the tenant, serves every key (checked by its ' +
+    `listing), is left alone for ${SETTLE_MS / 1000} s, and its resident set size (VmRSS) is ` +
+    "read from /proc; the same for etcd's server process holding the same entries. Megabytes " +
+    'are MiB.',
+  async run(context) {
+    const levels = context.quick ? QUICK_LEVELS : FULL_LEVELS;
+    const origin = await startOrigin({ repoRoot: context.repoRoot, dataRoot: context.tmpDir });
+    const api = new OriginApi(origin.url, origin.adminToken);
+    await api.createTenant(TENANT);
+    const token = await api.createAgentToken([TENANT]);
+    const etcd = context.peers ? await startEtcd(context.tmpDir) : null;
+    const etcdClient = etcd?.client();
+
+    const rows: ResultRow[] = [];
+    let loaded = 0;
+    let head = 0;
+    for (const level of levels) {
+      if (level > loaded) {
+        await loadOrigin(api, TENANT, loaded, level);
+        if (etcdClient) await loadEtcd(etcdClient, loaded, level);
+        loaded = level;
+        head = await api.headRevision(TENANT);
+      }
+
+      const ours: number[] = [];
+      for (let run = 0; run < Math.min(context.runs, AGENT_RUNS_MAX); run++) {
+        const agent = await startAgent({
+          repoRoot: context.repoRoot,
+          dataRoot: context.tmpDir,
+          originWsUrl: origin.wsUrl,
+          token,
+          tenants: [TENANT],
+        });
+        if (level === 0) {
+          await waitFor(
+            'the agent to connect',
+            async () => (await agentTenantStatus(agent.url, TENANT))?.connected === true,
+            30_000,
+          );
+        } else {
+          await waitForRevision(agent.url, TENANT, head, 120_000, 20);
+          const keys = await agentKeyCount(agent.url, TENANT);
+          if (keys !== level) throw new Error(`the agent serves ${keys} keys, not ${level}`);
+        }
+        await sleep(SETTLE_MS);
+        ours.push((await residentBytes(agent.process.pid)) / MIB);
+        await agent.stop();
+      }
+      let peer: number[] | null = null;
+      if (etcd) {
+        await sleep(SETTLE_MS);
+        peer = [(await residentBytes(etcd.process.pid)) / MIB];
+      }
+      context.log(
+        `${level} entries: agent ${ours.map((mb) => mb.toFixed(0)).join(', ')} MiB${peer ? `, etcd ${peer[0]!.toFixed(0)} MiB` : ''}`,
+      );
+      const top = level === levels.at(-1);
+      rows.push(
+        makeRow({
+          metric: `RSS holding ${level.toLocaleString('en-US')} entries of 1 KB`,
+          unit: 'MiB',
+          ours,
+          peer: etcd ? 'etcd 3.4 server' : undefined,
+          peerRuns: peer,
+          goal:
+            top && !context.quick
+              ? { on: 'ours', op: '<=', target: 126 / 1.048576, text: '≤ 126 MB (120 MiB)' }
+              : undefined,
+        }),
+      );
+    }
+    etcdClient?.close();
+    const notes = [
+      `Agent: ${Math.min(context.runs, AGENT_RUNS_MAX)} fresh agents per level; etcd: one reading per level of the one server (loaded level by level).`,
+      'Both hold every entry in their data files too; RSS counts only what is resident in memory.',
+    ];
+    if (context.quick)
+      notes.push(`Quick run: ${levels.join(', ')} entries instead of ${FULL_LEVELS.join(', ')}.`);
+    return { rows, notes };
   },
 };

@@ -30,6 +30,12 @@ export class OriginApi {
     await this.#call('PUT', `/tenants/${tenant}`, '{}');
   }
 
+  /** The tenant's head revision. */
+  async headRevision(tenant: string): Promise<number> {
+    const body = await this.#call('GET', `/tenants/${tenant}`);
+    return Number(body.headRevision);
+  }
+
   /** A new agent token for `tenants`. */
   async createAgentToken(tenants: string[]): Promise<string> {
     const body = await this.#call('POST', '/tokens', JSON.stringify({ role: 'agent', tenants }));
