@@ -12,6 +12,16 @@ export type { AppEnv, OriginServices } from './http/app-env.ts';
 export { readBodyBytes, readJsonBody, requireMediaType } from './http/request-body.ts';
 export { parseBody } from './http/validation.ts';
 export { OriginMetrics } from './metrics.ts';
+export type {
+  AgentStatus,
+  Authenticate,
+  CommitEvent,
+  ReplicatedChange,
+  ReplicationHub,
+  ReplicationSource,
+  TenantSnapshot,
+  TokenGrant,
+} from './replication/index.ts';
 export {
   ADMIN_TOKEN_FILE,
   type RunningOrigin,

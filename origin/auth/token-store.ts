@@ -72,7 +72,7 @@ export class TokenStore {
       return {};
     }
 
-    const existing = await this.#store.client.execute('SELECT COUNT(*) FROM tokens');
+    const existing = await this.#store.database.execute('SELECT COUNT(*) FROM tokens');
     if (Number(existing.rows[0]?.[0]) > 0) return {};
     const { token } = await this.create({ role: 'admin', tenants: ['*'] });
     return { token };
@@ -81,7 +81,7 @@ export class TokenStore {
   /** Resolves a bearer token to its grant, or null when it is unknown or revoked. */
   async authenticate(token: string): Promise<AccessGrant | null> {
     const id = GENERATED_TOKEN.exec(token)?.[1] ?? ENV_ADMIN_TOKEN_ID;
-    const result = await this.#store.client.execute({
+    const result = await this.#store.database.execute({
       sql: `SELECT hash, role, tenants, prefixes, reveal FROM tokens
             WHERE id = ? AND revoked_at IS NULL`,
       args: [id],
@@ -105,7 +105,7 @@ export class TokenStore {
 
   /** Every token that is not revoked, oldest first. */
   async list(): Promise<TokenInfo[]> {
-    const result = await this.#store.client.execute(
+    const result = await this.#store.database.execute(
       `SELECT id, role, tenants, prefixes, reveal, created_at FROM tokens
        WHERE revoked_at IS NULL ORDER BY created_at, id`,
     );

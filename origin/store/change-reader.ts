@@ -1,4 +1,4 @@
-import type { Client, Row } from '@libsql/client';
+import type { Row } from '@libsql/client';
 import {
   type ChangeOp,
   type ChangeRecord,
@@ -9,6 +9,7 @@ import {
   type Revision,
 } from '../../core/index.ts';
 import type { ReplicatedChange } from '../replication/contract.ts';
+import type { StoreDatabase } from './database.ts';
 import { unpackVersion } from './value-codec.ts';
 
 // Secrets travel whole, so their records carry the stored version's value.
@@ -23,7 +24,7 @@ const CHANGE_JOIN = `FROM changes c LEFT JOIN versions v
  * `after` is behind the tenant's horizon, `bad_revision` when it is past the head.
  */
 export async function readChangesAfter(
-  client: Client,
+  database: Pick<StoreDatabase, 'execute' | 'batch'>,
   tenant: string,
   after: Revision,
   limit: number,
@@ -31,17 +32,14 @@ export async function readChangesAfter(
   if (!Number.isSafeInteger(after) || after < 0) {
     throw new LcmError('bad_revision', 'after is a revision, 0 or more');
   }
-  const [state, page] = await client.batch(
-    [
-      { sql: 'SELECT head_revision, horizon FROM tenants WHERE id = ?', args: [tenant] },
-      {
-        sql: `SELECT ${CHANGE_COLUMNS} ${CHANGE_JOIN}
+  const [state, page] = await database.batch([
+    { sql: 'SELECT head_revision, horizon FROM tenants WHERE id = ?', args: [tenant] },
+    {
+      sql: `SELECT ${CHANGE_COLUMNS} ${CHANGE_JOIN}
               WHERE c.tenant = ? AND c.revision > ? ORDER BY c.revision, c.key LIMIT ?`,
-        args: [tenant, after, Math.max(1, limit)],
-      },
-    ],
-    'deferred',
-  );
+      args: [tenant, after, Math.max(1, limit)],
+    },
+  ]);
   const stateRow = state!.rows[0];
   if (stateRow === undefined) throw new LcmError('not_found', 'no such tenant');
   const head = Number(stateRow[0]);
@@ -59,7 +57,7 @@ export async function readChangesAfter(
   if (last === undefined || changes.length < limit) return changes;
 
   // The page may have cut the last commit short: complete it.
-  const rest = await client.execute({
+  const rest = await database.execute({
     sql: `SELECT ${CHANGE_COLUMNS} ${CHANGE_JOIN}
           WHERE c.tenant = ? AND c.revision = ? AND c.key > ? ORDER BY c.key`,
     args: [tenant, last.record.revision, last.record.key],

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, createClient, LibsqlError } from '@libsql/client';
+import {
+  type Client,
+  createClient,
+  type InStatement,
+  LibsqlError,
+  type ResultSet,
+  type Transaction,
+} from '@libsql/client';
 import { MIGRATIONS } from './migrations.ts';
 
 /** How the store reaches its database. */
@@ -10,17 +17,6 @@ export interface DatabaseOptions {
   authToken?: string;
   /** How long a write waits for another process holding the database lock. */
   busyTimeoutMs: number;
-}
-
-/** An open store database with its schema applied. */
-export interface OpenDatabase {
-  client: Client;
-  /** The store epoch, read from (or created in) the meta table. */
-  epoch: string;
-  /** Schema version after migrations. */
-  schemaVersion: number;
-  /** True when the database held no schema before this start. */
-  created: boolean;
 }
 
 const BUSY_RETRY_MIN_MS = 2;
@@ -37,7 +33,11 @@ export function isBusyError(error: unknown): boolean {
  * another process, for at most `busyTimeoutMs`. The driver's own busy timeout would block the
  * event loop while it waits, so the waiting happens here instead.
  */
-export async function withBusyRetry<T>(busyTimeoutMs: number, operation: () => Promise<T>) {
+export async function withBusyRetry<T>(
+  busyTimeoutMs: number,
+  operation: () => Promise<T>,
+  onBusy: () => void = () => {},
+) {
   const deadline = Date.now() + busyTimeoutMs;
   let pauseMs = BUSY_RETRY_MIN_MS;
 
@@ -45,7 +45,9 @@ export async function withBusyRetry<T>(busyTimeoutMs: number, operation: () => P
     try {
       return await operation();
     } catch (error) {
-      if (!isBusyError(error) || Date.now() + pauseMs > deadline) throw error;
+      if (!isBusyError(error)) throw error;
+      onBusy();
+      if (Date.now() + pauseMs > deadline) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     pauseMs = Math.min(pauseMs * 2, BUSY_RETRY_MAX_MS);
@@ -53,22 +55,98 @@ export async function withBusyRetry<T>(busyTimeoutMs: number, operation: () => P
 }
 
 /**
- * Opens the store database, switches a local file to WAL, checks that commits are synced to
- * disk (synchronous=FULL, the driver's default), and applies pending migrations.
+ * The store's database: one client for reads and one, with a single connection, for the write
+ * transactions of the write queue. A statement that failed with SQLITE_BUSY stays active in the
+ * driver until it is garbage-collected, and an active write statement makes every later
+ * SAVEPOINT and COMMIT on its connection fail; so after a BUSY the client that saw it is closed
+ * and replaced, which finalizes the stuck statement with its connection.
  */
-export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
-  const client = createClient({ url: options.url, authToken: options.authToken });
-  try {
-    const local = options.url.startsWith('file:');
-    if (local) await prepareLocalFile(client, options.busyTimeoutMs);
+export class StoreDatabase {
+  /** The store epoch, read from (or created in) the meta table. */
+  readonly epoch: string;
+  /** Schema version after migrations. */
+  readonly schemaVersion: number;
+  readonly #options: DatabaseOptions;
+  #reader: Client;
+  #writer: Client;
 
-    const { version, created } = await migrate(client, options.busyTimeoutMs);
-    const epoch = await readOrCreateEpoch(client, options.busyTimeoutMs);
-    return { client, epoch, schemaVersion: version, created };
-  } catch (error) {
-    client.close();
-    throw error;
+  private constructor(options: DatabaseOptions, reader: Client, writer: Client, epoch: string) {
+    this.#options = options;
+    this.#reader = reader;
+    this.#writer = writer;
+    this.epoch = epoch;
+    this.schemaVersion = MIGRATIONS.at(-1)?.version ?? 0;
   }
+
+  /**
+   * Opens the store database, switches a local file to WAL, checks that commits are synced to
+   * disk (synchronous=FULL, the driver's default), and applies pending migrations.
+   */
+  static async open(options: DatabaseOptions): Promise<StoreDatabase> {
+    const writer = openClient(options, 1);
+    let reader: Client | undefined;
+    try {
+      if (options.url.startsWith('file:')) await prepareLocalFile(writer, options.busyTimeoutMs);
+      await migrate(writer, options.busyTimeoutMs);
+      const epoch = await readOrCreateEpoch(writer, options.busyTimeoutMs);
+      reader = openClient(options);
+      return new StoreDatabase(options, reader, writer, epoch);
+    } catch (error) {
+      writer.close();
+      reader?.close();
+      throw error;
+    }
+  }
+
+  /** Runs one read statement, waiting out another process's lock. */
+  execute(statement: InStatement): Promise<ResultSet> {
+    return withBusyRetry(
+      this.#options.busyTimeoutMs,
+      () => this.#reader.execute(statement),
+      () => this.#recycleReader(),
+    );
+  }
+
+  /** Runs read statements in one transaction, so that they see one state of the database. */
+  batch(statements: InStatement[]): Promise<ResultSet[]> {
+    return withBusyRetry(
+      this.#options.busyTimeoutMs,
+      () => this.#reader.batch(statements, 'deferred'),
+      () => this.#recycleReader(),
+    );
+  }
+
+  /** Opens the write transaction; only the write queue calls this, one at a time. */
+  beginWrite(): Promise<Transaction> {
+    return withBusyRetry(
+      this.#options.busyTimeoutMs,
+      () => this.#writer.transaction('write'),
+      () => {
+        this.#writer.close();
+        this.#writer = openClient(this.#options, 1);
+      },
+    );
+  }
+
+  /** Closes both clients. */
+  close(): void {
+    this.#reader.close();
+    this.#writer.close();
+  }
+
+  #recycleReader(): void {
+    // Reads are single synchronous calls on a local file, so none is in flight here.
+    this.#reader.close();
+    this.#reader = openClient(this.#options);
+  }
+}
+
+function openClient(options: DatabaseOptions, concurrency?: number): Client {
+  return createClient({
+    url: options.url,
+    ...(options.authToken !== undefined && { authToken: options.authToken }),
+    ...(concurrency !== undefined && { concurrency }),
+  });
 }
 
 async function prepareLocalFile(client: Client, busyTimeoutMs: number): Promise<void> {
@@ -84,7 +162,7 @@ async function prepareLocalFile(client: Client, busyTimeoutMs: number): Promise<
   }
 }
 
-async function migrate(client: Client, busyTimeoutMs: number) {
+async function migrate(client: Client, busyTimeoutMs: number): Promise<void> {
   await withBusyRetry(busyTimeoutMs, () =>
     client.execute(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -116,7 +194,6 @@ async function migrate(client: Client, busyTimeoutMs: number) {
       }
     });
   }
-  return { version: await currentVersion(client), created: before === 0 };
 }
 
 async function currentVersion(client: Client): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Client, InStatement, ResultSet } from '@libsql/client';
+import type { InStatement, ResultSet } from '@libsql/client';
 import {
   assertEntryKey,
   assertTenantId,
@@ -22,7 +22,7 @@ import { readChangesAfter } from './change-reader.ts';
 import type { ChangeInput, CommitOptions, CommitResult } from './commit-types.ts';
 import { writeCommit } from './commit-writer.ts';
 import { compactTenant, type Retention } from './compaction.ts';
-import { openDatabase, withBusyRetry } from './database.ts';
+import { StoreDatabase } from './database.ts';
 import { unpackVersion } from './value-codec.ts';
 import { WriteQueue } from './write-queue.ts';
 
@@ -109,27 +109,25 @@ const SNAPSHOT_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 export class OriginStore implements ReplicationSource {
   /** The store epoch: a random id created with the database. */
   readonly epoch: string;
-  /** The database client, shared with the token store. */
-  readonly client: Client;
+  /** The database; the token store reads through it too. */
+  readonly database: StoreDatabase;
   /** Serializes every write of the process; other stores of the origin share it. */
   readonly writes: WriteQueue;
   readonly #options: OriginStoreOptions;
   readonly #listeners = new Set<(event: CommitEvent) => void>();
 
-  private constructor(client: Client, epoch: string, options: OriginStoreOptions) {
-    this.client = client;
-    this.epoch = epoch;
+  private constructor(database: StoreDatabase, options: OriginStoreOptions) {
+    this.database = database;
+    this.epoch = database.epoch;
     this.#options = options;
-    this.writes = new WriteQueue(client, {
+    this.writes = new WriteQueue(database, {
       maxJobsPerTransaction: options.maxCommitsPerTransaction,
-      busyTimeoutMs: options.busyTimeoutMs,
     });
   }
 
   /** Opens (and migrates) the store database. */
   static async open(options: OriginStoreOptions): Promise<OriginStore> {
-    const database = await openDatabase(options);
-    return new OriginStore(database.client, database.epoch, options);
+    return new OriginStore(await StoreDatabase.open(options), options);
   }
 
   /** The limits every stored value respects. */
@@ -425,9 +423,7 @@ export class OriginStore implements ReplicationSource {
    */
   async changesAfter(tenant: string, after: Revision, limit: number): Promise<ReplicatedChange[]> {
     assertTenantId(tenant);
-    return withBusyRetry(this.#options.busyTimeoutMs, () =>
-      readChangesAfter(this.client, tenant, after, limit),
-    );
+    return readChangesAfter(this.database, tenant, after, limit);
   }
 
   /** Every live entry of the tenant at its head revision, read in one transaction. */
@@ -481,18 +477,15 @@ export class OriginStore implements ReplicationSource {
   /** Waits for queued writes, then closes the database. */
   async close(): Promise<void> {
     await this.writes.close();
-    this.client.close();
+    this.database.close();
   }
 
   #read(statement: InStatement): Promise<ResultSet> {
-    return withBusyRetry(this.#options.busyTimeoutMs, () => this.client.execute(statement));
+    return this.database.execute(statement);
   }
 
   #readBatch(statements: InStatement[]): Promise<ResultSet[]> {
-    // 'deferred' rather than 'read': one snapshot of the database for every statement.
-    return withBusyRetry(this.#options.busyTimeoutMs, () =>
-      this.client.batch(statements, 'deferred'),
-    );
+    return this.database.batch(statements);
   }
 }
 

@@ -1,6 +1,6 @@
-import type { Client, Transaction } from '@libsql/client';
+import type { Transaction } from '@libsql/client';
 import { LcmError } from '../../core/index.ts';
-import { withBusyRetry } from './database.ts';
+import type { StoreDatabase } from './database.ts';
 
 /** What a write job returns: its result, and what to do once the transaction is durable. */
 export interface JobOutcome<T> {
@@ -22,8 +22,6 @@ interface PendingJob {
 export interface WriteQueueOptions {
   /** Most jobs committed together in one transaction (group commit). */
   maxJobsPerTransaction: number;
-  /** How long to wait for another process holding the database lock. */
-  busyTimeoutMs: number;
 }
 
 /**
@@ -34,14 +32,14 @@ export interface WriteQueueOptions {
  * others commit, and one sync to disk serves them all.
  */
 export class WriteQueue {
-  readonly #client: Client;
+  readonly #database: StoreDatabase;
   readonly #options: WriteQueueOptions;
   #pending: PendingJob[] = [];
   #running: Promise<void> | undefined;
   #closed = false;
 
-  constructor(client: Client, options: WriteQueueOptions) {
-    this.#client = client;
+  constructor(database: StoreDatabase, options: WriteQueueOptions) {
+    this.#database = database;
     this.#options = options;
   }
 
@@ -79,9 +77,7 @@ export class WriteQueue {
       [];
 
     try {
-      const tx = await withBusyRetry(this.#options.busyTimeoutMs, () =>
-        this.#client.transaction('write'),
-      );
+      const tx = await this.#database.beginWrite();
       try {
         for (const [index, pending] of batch.entries()) {
           settled.push(await runInSavepoint(tx, `job${index}`, pending));
