@@ -115,18 +115,20 @@ export async function sealSecretRecord(
 
 /**
  * Opens the current or the previous value of a record. The previous value is refused with
- * `not_found` when there is none or its overlap has ended.
+ * `not_found` when the record holds none. Whether an overlap has ended is the origin's call: it
+ * writes the record again without its previous value once the overlap is over and every agent
+ * has the new value, so that readers everywhere switch at the same revision.
  */
 export async function openSecretRecord(
   record: SecretRecord,
   which: SecretVersionSelector,
-  context: { tenant: string; key: string; lookup: DataKeyLookup; now: number },
+  context: { tenant: string; key: string; lookup: DataKeyLookup },
 ): Promise<{ value: JsonValue; version: number }> {
   assertSecretRecord(record);
-  const { tenant, key, lookup, now } = context;
+  const { tenant, key, lookup } = context;
   const chosen = which === 'current' ? record : record.previous;
-  if (chosen === null || (which === 'previous' && record.previous!.validUntil <= now)) {
-    throw new LcmError('not_found', 'the secret has no previous value in its overlap window');
+  if (chosen === null) {
+    throw new LcmError('not_found', 'the secret has no previous value in an overlap window');
   }
 
   const dataKey = await lookup(tenant, chosen.dekVersion);

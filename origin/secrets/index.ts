@@ -1,0 +1,20 @@
+export {
+  type AgentDataKey,
+  type AgentDataKeySource,
+  agentDataKeySource,
+} from './agent-data-keys.ts';
+export { type SecretRouteDeps, secretRoutes } from './secret-routes.ts';
+export {
+  randomToken,
+  type SecretMetadata,
+  SecretService,
+  type SecretWrite,
+  secretWriteSchema,
+} from './secret-service.ts';
+export {
+  DEFAULT_SECRET_SWEEP_MS,
+  type RunningSecrets,
+  type SecretsDeps,
+  startSecrets,
+} from './start-secrets.ts';
+export { StoreSecretSource, SYSTEM_ACTORS } from './store-secret-source.ts';
