@@ -1,10 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { type CliError, EXIT_CODES, toCliError } from './cli-error.ts';
-import { registerAgentCommand } from './commands/agent.ts';
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerEntryCommands } from './commands/entries.ts';
 import { registerHistoryCommands } from './commands/history.ts';
-import { registerOriginCommand } from './commands/origin.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerSnapshotCommands } from './commands/snapshot.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -22,16 +20,47 @@ then the defaults: origin http://127.0.0.1:7400, and when no token is given anyw
 Exit codes: 0 done, 1 unexpected failure, 2 usage, 3 invalid input, 4 not found,
 5 conflict, 6 auth, 7 server or network, 8 replay verification failed.`;
 
-/** Builds the `lcm` program with every command registered. */
-export function buildProgram(): Command {
+/** Commands that talk to an origin or agent and need none of the server code. */
+const CLIENT_COMMANDS = [
+  'tenant',
+  'token',
+  'get',
+  'put',
+  'patch',
+  'delete',
+  'ls',
+  'history',
+  'diff',
+  'rollback',
+  'snapshot',
+  'secret',
+  'keys',
+  'status',
+  'apply',
+  'replay',
+];
+
+/**
+ * Builds the `lcm` program. `origin` and `agent` load the server code, which takes a good
+ * second of start-up, so they are registered only when `command` (the first argument) is one
+ * of them, or is not a known client command (help, a typo): the client commands stay quick.
+ */
+export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command('lcm')
     .description('LLM-Config-Manager: configuration and secrets for LLM platforms')
     .showHelpAfterError()
     .exitOverride()
     .addHelpText('after', SETTINGS_HELP);
 
-  registerOriginCommand(program);
-  registerAgentCommand(program);
+  const withServers = command === undefined || !CLIENT_COMMANDS.includes(command);
+  if (withServers) {
+    const [{ registerOriginCommand }, { registerAgentCommand }] = await Promise.all([
+      import('./commands/origin.ts'),
+      import('./commands/agent.ts'),
+    ]);
+    registerOriginCommand(program);
+    registerAgentCommand(program);
+  }
   registerTenantCommands(program);
   registerTokenCommands(program);
   registerEntryCommands(program);
@@ -50,7 +79,8 @@ export function buildProgram(): Command {
  */
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    const program = await buildProgram(argv[2]);
+    await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed its message already; help and --version end with code 0.
