@@ -9,8 +9,10 @@ import { TokenStore } from './auth/token-store.ts';
 import type { OriginConfig } from './config.ts';
 import { buildOriginApp, type RouteGroup } from './http/app.ts';
 import type { OriginServices } from './http/app-env.ts';
+import { type KekConfig, resolveKekConfig } from './keys/index.ts';
 import { OriginMetrics } from './metrics.ts';
 import { attachReplication, type ReplicationHub } from './replication/index.ts';
+import { startSecrets } from './secrets/index.ts';
 import { OriginStore } from './store/origin-store.ts';
 
 /** A running origin. */
@@ -38,6 +40,8 @@ export interface StartOriginExtras {
   logger?: Logger;
   /** More `/v1` route groups, mounted after the built-in ones. */
   routeGroups?: RouteGroup[];
+  /** Key provider settings; by default resolved from the environment (`LCM_KEK` ...). */
+  kek?: KekConfig;
 }
 
 /** Name of the file, in the data folder, holding a generated admin token. */
@@ -62,6 +66,14 @@ export async function startOrigin(
   });
   const tokens = new TokenStore(store);
   await provisionAdmin(config, tokens, logger);
+  let hub: ReplicationHub | undefined;
+  const secrets = await startSecrets({
+    store,
+    kek: extras.kek ?? resolveKekConfig({}, process.env),
+    dataDir: config.dataDir,
+    logger,
+    hub: () => hub,
+  });
 
   const metrics = new OriginMetrics();
   for (const tenant of await store.listTenants()) {
@@ -72,7 +84,6 @@ export async function startOrigin(
     metrics.headRevision.set({ tenant: event.tenant }, event.revision);
   });
 
-  let hub: ReplicationHub | undefined;
   let accepting = false;
   const services: OriginServices = {
     config,
@@ -83,7 +94,7 @@ export async function startOrigin(
     hub: () => hub,
     ready: () => accepting,
   };
-  const app = buildOriginApp(services, extras.routeGroups);
+  const app = buildOriginApp(services, [...(extras.routeGroups ?? []), ...secrets.routeGroups]);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await listen(server, config.port, config.host);
 
@@ -109,6 +120,7 @@ export async function startOrigin(
       const serverClosed = closeServer(server, config.shutdownTimeoutMs);
       await hub?.close();
       await serverClosed;
+      await secrets.close();
       await store.close();
       logger.info({ port }, 'origin stopped');
     })();

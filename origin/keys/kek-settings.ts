@@ -68,6 +68,11 @@ export interface KekConfig {
   staleIfErrorMs: number;
   /** Secrets re-sealed per commit during a data key rotation. Env `LCM_REENCRYPT_BATCH`, 100. */
   reencryptBatch: number;
+  /**
+   * How often ended overlaps are closed and due rotation schedules run, ms. Env
+   * `LCM_SECRET_SWEEP_MS`, default 5000.
+   */
+  sweepIntervalMs: number;
 }
 
 const KINDS: KekProviderKind[] = ['local', 'vault', 'aws-kms'];
@@ -75,6 +80,7 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_CACHE_TTL_MS = 300_000;
 const DEFAULT_STALE_IF_ERROR_MS = 3_600_000;
 const DEFAULT_REENCRYPT_BATCH = 100;
+const DEFAULT_SWEEP_MS = 5_000;
 
 /**
  * Resolves key flags and environment into complete key settings. Contradictions (Vault options
@@ -133,8 +139,15 @@ export function resolveKekConfig(
       DEFAULT_REENCRYPT_BATCH,
       problems,
     ),
+    sweepIntervalMs: whole(
+      'LCM_SECRET_SWEEP_MS',
+      env.LCM_SECRET_SWEEP_MS,
+      DEFAULT_SWEEP_MS,
+      problems,
+    ),
   };
   if (config.reencryptBatch < 1) problems.push('LCM_REENCRYPT_BATCH is at least 1');
+  if (config.sweepIntervalMs < 10) problems.push('LCM_SECRET_SWEEP_MS is at least 10');
   if (problems.length > 0 || provider === undefined) {
     throw new Error(`key settings: ${problems.join('; ')}`);
   }

@@ -12,7 +12,6 @@ export {
   secretWriteSchema,
 } from './secret-service.ts';
 export {
-  DEFAULT_SECRET_SWEEP_MS,
   type RunningSecrets,
   type SecretsDeps,
   startSecrets,

@@ -12,9 +12,6 @@ import { secretRoutes } from './secret-routes.ts';
 import { SecretService } from './secret-service.ts';
 import { StoreSecretSource } from './store-secret-source.ts';
 
-/** Default interval between two sweeps for ended overlaps and due schedules, ms. */
-export const DEFAULT_SECRET_SWEEP_MS = 5_000;
-
 /** What {@link startSecrets} needs from the origin process. */
 export interface SecretsDeps {
   store: OriginStore;
@@ -23,8 +20,6 @@ export interface SecretsDeps {
   logger: Logger;
   /** The replication hub, once attached. */
   hub: () => ReplicationHub | undefined;
-  /** Sweep interval, ms; env `LCM_SECRET_SWEEP_MS`. */
-  sweepIntervalMs?: number;
 }
 
 /** The running secrets subsystem of an origin. */
@@ -90,7 +85,7 @@ export async function startSecrets(deps: SecretsDeps): Promise<RunningSecrets> {
   if (resumed.length > 0) log.info({ tenants: resumed }, 'secret re-encryption resumed');
 
   const secrets = new SecretService({ store: deps.store, keys, hub: deps.hub });
-  const sweepMs = deps.sweepIntervalMs ?? DEFAULT_SECRET_SWEEP_MS;
+  const sweepMs = deps.kek.sweepIntervalMs;
   let sweeping: Promise<void> | undefined;
   const timer = setInterval(() => {
     sweeping ??= secrets
