@@ -14,8 +14,11 @@ export interface BenchContext {
   repoRoot: string;
   /** `../shared/corpus` seen from the repository root (it may not exist). */
   corpusDir: string;
-  /** Write CPU profiles of our processes into bench/results/. */
-  profile: boolean;
+  /**
+   * With `--profile`: the folder (bench/results/profiles/<id>) where our origin and agent
+   * processes write V8 CPU profiles when they stop; undefined otherwise.
+   */
+  profileDir: string | undefined;
   /** Progress for the person watching, on stderr. */
   log(message: string): void;
 }

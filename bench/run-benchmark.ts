@@ -41,7 +41,9 @@ async function main(): Promise<void> {
     tmpDir,
     repoRoot: REPO_ROOT,
     corpusDir: path.resolve(REPO_ROOT, '..', 'shared', 'corpus'),
-    profile: values.profile,
+    profileDir: values.profile
+      ? path.join(REPO_ROOT, 'bench', 'results', 'profiles', id)
+      : undefined,
     log: (message) => process.stderr.write(`  [${id}] ${message}\n`),
   };
 

@@ -42,7 +42,11 @@ export const propagation: Benchmark = {
   async run(context) {
     const counts = context.quick ? [1, 10] : [1, 10, 100];
     const writesPerRun = context.quick ? 10 : 30;
-    const origin = await startOrigin({ repoRoot: context.repoRoot, dataRoot: context.tmpDir });
+    const origin = await startOrigin({
+      repoRoot: context.repoRoot,
+      dataRoot: context.tmpDir,
+      cpuProfileDir: context.profileDir,
+    });
     const api = new OriginApi(origin.url, origin.adminToken);
     await api.createTenant(TENANT);
     await api.put(TENANT, KEY, configValueText(0));

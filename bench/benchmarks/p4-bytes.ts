@@ -57,7 +57,11 @@ export const bytesOnTheWire: Benchmark = {
       versions.push(JSON.stringify(JSON.parse(await readFile(file, 'utf8'))));
     context.log(`${versions.length} versions unpacked`);
 
-    const origin = await startOrigin({ repoRoot: context.repoRoot, dataRoot: context.tmpDir });
+    const origin = await startOrigin({
+      repoRoot: context.repoRoot,
+      dataRoot: context.tmpDir,
+      cpuProfileDir: context.profileDir,
+    });
     const api = new OriginApi(origin.url, origin.adminToken);
     await api.createTenant(TENANT);
     const token = await api.createAgentToken([TENANT]);
@@ -65,6 +69,7 @@ export const bytesOnTheWire: Benchmark = {
     const agent = await startAgent({
       repoRoot: context.repoRoot,
       dataRoot: context.tmpDir,
+      cpuProfileDir: context.profileDir,
       originWsUrl: `ws://${LOOPBACK}:${originProxy.port}`,
       token,
       tenants: [TENANT],

@@ -29,7 +29,11 @@ export const bootstrap: Benchmark = {
     'from process start to holding every value in memory.',
   async run(context) {
     const entries = context.quick ? QUICK_ENTRIES : FULL_ENTRIES;
-    const origin = await startOrigin({ repoRoot: context.repoRoot, dataRoot: context.tmpDir });
+    const origin = await startOrigin({
+      repoRoot: context.repoRoot,
+      dataRoot: context.tmpDir,
+      cpuProfileDir: context.profileDir,
+    });
     const api = new OriginApi(origin.url, origin.adminToken);
     await api.createTenant(TENANT);
     let loadStarted = monotonicMs();
@@ -63,6 +67,7 @@ export const bootstrap: Benchmark = {
       const agent = await startAgent({
         repoRoot: context.repoRoot,
         dataRoot: context.tmpDir,
+        cpuProfileDir: context.profileDir,
         originWsUrl: origin.wsUrl,
         token,
         tenants: [TENANT],

@@ -29,7 +29,11 @@ export const memory: Benchmark = {
     'are MiB.',
   async run(context) {
     const levels = context.quick ? QUICK_LEVELS : FULL_LEVELS;
-    const origin = await startOrigin({ repoRoot: context.repoRoot, dataRoot: context.tmpDir });
+    const origin = await startOrigin({
+      repoRoot: context.repoRoot,
+      dataRoot: context.tmpDir,
+      cpuProfileDir: context.profileDir,
+    });
     const api = new OriginApi(origin.url, origin.adminToken);
     await api.createTenant(TENANT);
     const token = await api.createAgentToken([TENANT]);

@@ -24,7 +24,7 @@ export const writes: Benchmark = {
     const origin = await startOrigin({
       repoRoot: context.repoRoot,
       dataRoot: context.tmpDir,
-      cpuProfileDir: context.profile ? `${context.repoRoot}/bench/results/profiles` : undefined,
+      cpuProfileDir: context.profileDir,
     });
     const api = new OriginApi(origin.url, origin.adminToken);
     await api.createTenant(TENANT);

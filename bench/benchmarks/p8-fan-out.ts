@@ -51,9 +51,7 @@ export const fanOut: Benchmark = {
     const origin = await startOrigin({
       repoRoot: context.repoRoot,
       dataRoot: context.tmpDir,
-      cpuProfileDir: context.profile
-        ? path.join(context.repoRoot, 'bench', 'results', 'profiles')
-        : undefined,
+      cpuProfileDir: context.profileDir,
     });
     const api = new OriginApi(origin.url, origin.adminToken);
     await api.createTenant(TENANT);

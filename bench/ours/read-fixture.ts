@@ -32,10 +32,12 @@ export interface ReadFixture {
  * exact answer (headers and body) held in memory.
  */
 export async function startReadFixture(context: BenchContext): Promise<ReadFixture> {
-  const profileDir = context.profile
-    ? path.join(context.repoRoot, 'bench', 'results', 'profiles')
-    : undefined;
-  const origin = await startOrigin({ repoRoot: context.repoRoot, dataRoot: context.tmpDir });
+  const profileDir = context.profileDir;
+  const origin = await startOrigin({
+    repoRoot: context.repoRoot,
+    dataRoot: context.tmpDir,
+    cpuProfileDir: context.profileDir,
+  });
   const api = new OriginApi(origin.url, origin.adminToken);
   await api.createTenant(TENANT);
   await api.put(TENANT, KEY, configValueText(1));
