@@ -107,6 +107,7 @@ export async function startOrigin(
     authenticate,
     logger: logger.child({ component: 'replication' }),
     registry: metrics.registry,
+    dataKeys: secrets.agentDataKeys,
   });
   const stopCompaction = scheduleCompaction(config, store, logger);
   accepting = true;

@@ -10,7 +10,7 @@ import {
   negotiateVersion,
   type TenantPlan,
 } from '../../protocol/index.ts';
-import type { ReplicationSource, TokenGrant } from './contract.ts';
+import type { DataKeyDistributor, ReplicationSource, TokenGrant } from './contract.ts';
 import { toDeltaCommits } from './delta-commits.ts';
 import type { HubMetrics } from './hub-metrics.ts';
 import type { HubSettings } from './hub-settings.ts';
@@ -46,6 +46,10 @@ export interface SessionContext {
   head(tenant: string): number;
   /** Reads the tenant's head from the store and records it. */
   refreshHead(tenant: string): Promise<number>;
+  /** Tenant data keys for agents with a public key (secrets); absent, none are sent. */
+  dataKeys?: DataKeyDistributor | undefined;
+  /** False once the session's token was revoked: such an agent gets no new data keys. */
+  stillAuthorized(): Promise<boolean>;
 }
 
 /**
@@ -57,6 +61,8 @@ export interface SessionContext {
 export class AgentSession {
   /** The agent's id from its hello; undefined before it. */
   agentId: string | undefined;
+  /** The agent's X25519 public key from its hello, for wrapping data keys; null without one. */
+  private agentPublicKey: string | null = null;
   readonly connectedAt = Date.now();
   bytesSent = 0;
   private readonly streams = new Map<string, TenantStream>();
@@ -123,6 +129,27 @@ export class AgentSession {
     this.pending.push(commit());
     stream.sentRevision = revision;
     this.flushTimer ??= setTimeout(() => this.flush(), this.context.settings.coalesceMs);
+  }
+
+  /**
+   * Sends the agent the tenant's data keys wrapped to its public key, when it replicates the
+   * tenant and sent a key. A revoked token gets none, and its connection is closed.
+   */
+  async sendDataKeys(tenant: string): Promise<void> {
+    const { dataKeys } = this.context;
+    const { agentId, agentPublicKey } = this;
+    if (dataKeys === undefined || agentId === undefined || agentPublicKey === null) return;
+    if (!this.streams.has(tenant) || this.closed) return;
+    if (!(await this.context.stillAuthorized())) {
+      this.refuse(new LcmError('unauthorized', 'the agent token was revoked'));
+      return;
+    }
+    const wrapped = await dataKeys.wrappedFor(tenant, agentId, agentPublicKey);
+    const dataKeysFrame = wrapped.map(({ version, wrapped: bytes }) => ({
+      version,
+      wrapped: new Uint8Array(bytes),
+    }));
+    if (dataKeysFrame.length > 0) this.send({ type: 'keys', tenant, dataKeys: dataKeysFrame });
   }
 
   /** Tells the agent to come back after `retryAfterMs`, and closes the connection. */
@@ -285,6 +312,9 @@ export class AgentSession {
       { agentId: hello.agentId, tokenId: grant.tokenId, plans },
       'agent connected',
     );
+    // Data keys go out before any snapshot or delta, so the agent can open what follows.
+    this.agentPublicKey = hello.agentPublicKey;
+    for (const cursor of hello.tenants) await this.sendDataKeys(cursor.tenant);
     this.pump();
   }
 

@@ -57,5 +57,20 @@ export interface TokenGrant {
   tenants: string[];
 }
 
+/**
+ * The secrets subsystem as replication sees it: tenant data keys wrapped to one agent's public
+ * key, and a way to push new data key versions to connected agents before any write uses them.
+ */
+export interface DataKeyDistributor {
+  /** Every data key of `tenant` an agent may need, wrapped for this agent only. */
+  wrappedFor(
+    tenant: string,
+    agentId: string,
+    agentPublicKey: string,
+  ): Promise<Array<{ version: number; wrapped: Uint8Array }>>;
+  /** Sets the function called with each new version; it resolves once agents have it. */
+  setPublisher(publish: (tenant: string, version: number) => Promise<void>): void;
+}
+
 /** Resolves a bearer token to its grant, or null when it is unknown or revoked. */
 export type Authenticate = (token: string) => Promise<TokenGrant | null>;

@@ -1,13 +1,14 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Authenticate, ReplicationSource } from './contract.ts';
+import type { Authenticate, DataKeyDistributor, ReplicationSource } from './contract.ts';
 import type { HubSettings } from './hub-settings.ts';
 import { type AgentStatus, ReplicationHub as Hub } from './replication-hub.ts';
 
 export type {
   Authenticate,
   CommitEvent,
+  DataKeyDistributor,
   ReplicatedChange,
   ReplicationSource,
   TenantSnapshot,
@@ -26,6 +27,8 @@ export interface ReplicationDeps {
   registry: Registry;
   /** Overrides of the hub's defaults ({@link DEFAULT_HUB_SETTINGS}). */
   settings?: Partial<HubSettings>;
+  /** Tenant data keys for agents that sent a public key; without it agents get none. */
+  dataKeys?: DataKeyDistributor;
 }
 
 /** The running replication hub of one origin. */

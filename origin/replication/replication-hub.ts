@@ -6,7 +6,12 @@ import { WebSocketServer } from 'ws';
 import { LcmError } from '../../core/index.ts';
 import { type DeltaCommit, FrameCodec } from '../../protocol/index.ts';
 import { AgentSession } from './agent-session.ts';
-import type { Authenticate, CommitEvent, ReplicationSource } from './contract.ts';
+import type {
+  Authenticate,
+  CommitEvent,
+  DataKeyDistributor,
+  ReplicationSource,
+} from './contract.ts';
 import { toDeltaCommits } from './delta-commits.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import { DEFAULT_HUB_SETTINGS, type HubSettings } from './hub-settings.ts';
@@ -37,6 +42,7 @@ export interface HubDeps {
   logger: Logger;
   registry: Registry;
   settings?: Partial<HubSettings>;
+  dataKeys?: DataKeyDistributor;
 }
 
 /**
@@ -70,6 +76,13 @@ export class ReplicationHub {
       });
     };
     deps.server.on('upgrade', this.onUpgrade);
+    deps.dataKeys?.setPublisher((tenant) => this.publishDataKeys(tenant));
+  }
+
+  /** Sends a tenant's data keys to every connected agent of it; resolves once all are sent. */
+  private async publishDataKeys(tenant: string): Promise<void> {
+    const sending = [...this.sessions].map((session) => session.sendDataKeys(tenant));
+    await Promise.allSettled(sending);
   }
 
   /** Every connected agent past its hello, with its per-tenant progress. */
@@ -168,6 +181,8 @@ export class ReplicationHub {
           logger: this.deps.logger,
           head: (tenant) => this.heads.get(tenant) ?? 0,
           refreshHead: (tenant) => this.refreshHead(tenant),
+          dataKeys: this.deps.dataKeys,
+          stillAuthorized: async () => (await this.deps.authenticate(token!.trim())) !== null,
         },
         (closed) => this.forget(closed),
       );
