@@ -68,12 +68,21 @@ export function applyJsonPatch(value: JsonValue | undefined, patch: unknown): Js
   const document = value === undefined ? null : structuredClone(value);
   const operations = structuredClone(patch);
 
+  let result: unknown = document;
   try {
-    // validateOperation on, mutate the clone in place, and the ban on prototype changes on.
-    return jsonPatch.applyPatch(document, operations, true, true, true).newDocument as JsonValue;
+    for (const [index, operation] of operations.entries()) {
+      // fast-json-patch silently ignores an operation on a member of a string or number.
+      if (operation.path !== '' && (result === null || typeof result !== 'object')) {
+        const reason = `operation ${index} reaches into a value that is not an object or array`;
+        throw new LcmError('patch_conflict', `the patch does not apply: ${reason}`);
+      }
+      // validateOperation on, mutate the clone in place, and the ban on prototype changes on.
+      result = jsonPatch.applyOperation(result, operation, true, true, true, index).newDocument;
+    }
   } catch (error) {
-    throw patchError(error);
+    throw error instanceof LcmError ? error : patchError(error);
   }
+  return result as JsonValue;
 }
 
 function patchError(error: unknown): LcmError {
@@ -88,6 +97,13 @@ function patchError(error: unknown): LcmError {
     const reason =
       name === 'TEST_OPERATION_FAILED' ? 'a test operation failed' : 'a path does not resolve';
     return new LcmError('patch_conflict', `the patch does not apply: ${reason}`, { cause: error });
+  }
+  // Prototype changes were refused by assertJsonPatch, so a TypeError here means an operation
+  // reached into null or a scalar, such as `add /a` on a key that holds no object.
+  if (error instanceof TypeError) {
+    return new LcmError('patch_conflict', 'the patch does not apply: a path does not resolve', {
+      cause: error,
+    });
   }
   return new LcmError('invalid_patch', `the patch is malformed: ${name || 'invalid'}`, {
     cause: error,
