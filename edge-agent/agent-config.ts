@@ -26,6 +26,11 @@ export interface AgentOptions {
   data?: string;
   /** Largest protocol frame accepted, in bytes (env `LCM_MAX_FRAME_BYTES`, default 16 MiB). */
   maxFrameBytes?: string | number;
+  /**
+   * The local secret token that reveals secrets on this agent (env `LCM_AGENT_SECRET_TOKEN`);
+   * without it, secret reads answer metadata only. At least 16 characters.
+   */
+  secretToken?: string;
 }
 
 /** The agent's complete settings, resolved once at start. */
@@ -40,6 +45,8 @@ export interface AgentConfig {
   host: string;
   dataDir: string;
   maxFrameBytes: number;
+  /** The local secret token; undefined means secrets are never revealed here. */
+  secretToken?: string;
 }
 
 /**
@@ -84,6 +91,11 @@ export function resolveAgentConfig(
     problems.push('LCM_MAX_FRAME_BYTES is a whole number of at least 1024');
   }
 
+  const secretToken = options.secretToken ?? env.LCM_AGENT_SECRET_TOKEN;
+  if (secretToken !== undefined && secretToken.length < 16) {
+    problems.push('--secret-token (or LCM_AGENT_SECRET_TOKEN) is at least 16 characters');
+  }
+
   if (problems.length > 0 || originUrl === undefined) {
     throw new LcmError('bad_request', `agent settings: ${problems.join('; ')}`);
   }
@@ -101,6 +113,7 @@ export function resolveAgentConfig(
     host: options.host ?? env.LCM_AGENT_HOST ?? DEFAULT_AGENT_HOST,
     dataDir: options.data ?? env.LCM_AGENT_DATA ?? DEFAULT_AGENT_DATA_DIR,
     maxFrameBytes: maxFrameBytes!,
+    ...(secretToken !== undefined && { secretToken }),
   };
 }
 

@@ -2,11 +2,16 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { FrameCodec } from '../protocol/index.ts';
 import type { AgentConfig } from './agent-config.ts';
+import { AgentKeyring } from './agent-keyring.ts';
 import { AgentMetrics } from './agent-metrics.ts';
 import { EntryIndex, indexedFromReplica } from './entry-index.ts';
 import { createReadApi } from './read-api.ts';
 import { Replica } from './replica.ts';
+import { createSecretReadApi } from './secret-read-api.ts';
 import { SyncClient, type SyncEvent } from './sync-client.ts';
+
+/** Paths the secret read API answers; everything else goes to the read API. */
+const SECRET_PATH = /^\/v1\/tenants\/[^/]+\/secrets\//;
 
 /**
  * A running edge agent: the replica, the in-memory index loaded from it, the local read API
@@ -40,14 +45,14 @@ export class EdgeAgent {
       metrics.appliedRevision.set({ tenant: cursor.tenant }, cursor.revision);
     }
 
+    const keyring = await AgentKeyring.open(config.dataDir, agentId, config.tenants);
     const sync = new SyncClient({
       originUrl: config.origin,
       token: config.token,
       tenants: config.tenants,
       agentId,
-      // TODO: generate and keep an agent key pair so that the origin can send wrapped tenant
-      // data keys; until then the agent replicates secrets as ciphertext it cannot open.
-      agentPublicKey: null,
+      agentPublicKey: keyring.publicKey,
+      onDataKeys: (tenant, dataKeys) => keyring.accept(tenant, dataKeys),
       replica,
       index,
       codec: new FrameCodec({ maxFrameBytes: config.maxFrameBytes }),
@@ -66,7 +71,21 @@ export class EdgeAgent {
         return Math.max(0, Date.now() - lastSyncAt);
       },
     });
-    const server = await listen(app.fetch, config.port, config.host);
+    const secretApp = createSecretReadApi({
+      index,
+      keyring,
+      tenants: config.tenants,
+      secretToken: config.secretToken,
+      stalenessMs: (tenant) => {
+        if (sync.isLive(tenant)) return 0;
+        return Math.max(0, Date.now() - (index.tenant(tenant)?.lastSyncAt ?? 0));
+      },
+    });
+    const fetch = (request: Request) =>
+      SECRET_PATH.test(new URL(request.url).pathname)
+        ? secretApp.fetch(request)
+        : app.fetch(request);
+    const server = await listen(fetch, config.port, config.host);
 
     const agent = new EdgeAgent(agentId, index, metrics, replica, sync, server);
     sync.start();

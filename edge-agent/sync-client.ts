@@ -45,6 +45,11 @@ export interface SyncClientOptions {
   agentId: string;
   /** The agent's public key for wrapped tenant data keys; null while secrets are not set up. */
   agentPublicKey: string | null;
+  /** Takes the tenant data keys of a `keys` frame (the secrets layer); absent, they are dropped. */
+  onDataKeys?: (
+    tenant: string,
+    dataKeys: Array<{ version: number; wrapped: Uint8Array }>,
+  ) => Promise<void>;
   replica: Replica;
   index: EntryIndex;
   codec: FrameCodec;
@@ -269,9 +274,11 @@ export class SyncClient {
           tenant: message.tenant,
         });
         return;
+      case 'keys':
+        // Taken in frame order, so a key is in place before the secrets sealed under it.
+        return this.options.onDataKeys?.(message.tenant, message.dataKeys);
       default:
-        // pong needs nothing beyond the liveness already noted; keys are for the secrets layer.
-        // TODO: store wrapped tenant data keys from `keys` frames once the agent opens secrets.
+        // pong needs nothing beyond the liveness already noted.
         return;
     }
   }

@@ -14,6 +14,10 @@ export function registerAgentCommand(program: Command): void {
     .option('--host <host>', 'read API address (env LCM_AGENT_HOST, default 127.0.0.1)')
     .option('--data <dir>', 'replica folder (env LCM_AGENT_DATA, default ./data/agent)')
     .option('--log-level <level>', 'pino log level (env LCM_LOG_LEVEL, default info)')
+    .option(
+      '--secret-token <token>',
+      'local token that reveals secrets (env LCM_AGENT_SECRET_TOKEN)',
+    )
     .action(async (options: Record<string, string | undefined>) => {
       const config = resolveAgentConfig(options, process.env);
       const logger = pino({ level: options.logLevel ?? process.env.LCM_LOG_LEVEL ?? 'info' });
