@@ -6,6 +6,7 @@ import {
   CORPUS_SKIP_REASON,
   catalogVersionFiles,
   hasCatalog,
+  releaseCatalog,
   unpackCatalog,
 } from '../support/corpus.ts';
 import { originApi } from '../support/origin-api.ts';
@@ -35,7 +36,10 @@ describe.skipIf(!hasCatalog())(title, () => {
     api = originApi(origin);
     await api('PUT', '/v1/tenants/catalog');
   });
-  afterAll(() => origin?.dispose());
+  afterAll(async () => {
+    await origin?.dispose();
+    releaseCatalog();
+  });
 
   it('stores each version as an ordinary value and reads samples back exactly by revision', async () => {
     const started = performance.now();

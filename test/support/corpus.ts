@@ -27,8 +27,9 @@ let unpacked: TempDir | undefined;
 
 /**
  * Unpacks the model catalog history (`0001.json` ... `0450.json`, about 250 MB) into a temporary
- * folder once per test process and returns the folder; the folder is removed when the process
- * exits. Throws, with {@link CORPUS_SKIP_REASON}, when the corpus is absent: guard the test with
+ * folder once per test process and returns the folder. Call {@link releaseCatalog} in `afterAll`:
+ * vitest may end its workers without an exit event, so the exit hook is only a fallback. Throws,
+ * with {@link CORPUS_SKIP_REASON}, when the corpus is absent: guard the test with
  * `describe.skipIf(!hasCatalog())`.
  */
 export function unpackCatalog(): string {
@@ -40,6 +41,12 @@ export function unpackCatalog(): string {
   execFileSync('tar', ['-xJf', join(corpus, CATALOG_ARCHIVE), '-C', folder.path]);
   unpacked = folder;
   return folder.path;
+}
+
+/** Removes the unpacked catalog folder, if any; the next {@link unpackCatalog} unpacks again. */
+export function releaseCatalog(): void {
+  unpacked?.remove();
+  unpacked = undefined;
 }
 
 /** The catalog version files of an unpacked folder, oldest first, as absolute paths. */
