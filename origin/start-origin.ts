@@ -96,7 +96,14 @@ export async function startOrigin(
   };
   const app = buildOriginApp(services, [...(extras.routeGroups ?? []), ...secrets.routeGroups]);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  await listen(server, config.port, config.host);
+  try {
+    await listen(server, config.port, config.host);
+  } catch (error) {
+    // A taken port must not leave the database open behind a failed start.
+    await secrets.close();
+    await store.close();
+    throw error;
+  }
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
