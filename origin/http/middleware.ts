@@ -50,5 +50,7 @@ export function authenticate(services: OriginServices): MiddlewareHandler<AppEnv
     if (grant === null) throw new LcmError('unauthorized', 'the token is unknown or revoked');
     c.set('grant', grant);
     await next();
+    // Revisions only compare within one store: every answer names the store they belong to.
+    c.header('X-Store-Epoch', services.store.epoch);
   };
 }

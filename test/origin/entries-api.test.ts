@@ -51,6 +51,8 @@ describe('entries', () => {
     expect(get.body).toEqual(value);
     expect(get.headers.get('etag')).toBe('"1"');
     expect(get.headers.get('x-config-revision')).toBe('1');
+    expect(get.headers.get('x-store-epoch')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(put.headers.get('x-store-epoch')).toBe(get.headers.get('x-store-epoch'));
   });
 
   it('gives the ETag of the last change of the key while the tenant head moves on', async () => {
