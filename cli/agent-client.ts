@@ -1,6 +1,6 @@
 import type { JsonValue } from '../core/index.ts';
 import { httpRequest } from './http.ts';
-import { headRevisionOf, parseBody, revisionOf } from './origin-client.ts';
+import { headRevisionOf, parseBody, revisionOf, type SecretMetadata } from './origin-client.ts';
 
 /** A value read at an agent, with how fresh it is. */
 export interface AgentRead {
@@ -78,6 +78,22 @@ export class AgentClient {
     const revision = revisionOf(response);
     const changed = response.status === 200 && revision !== undefined && revision > after;
     return { revision, changed };
+  }
+
+  /**
+   * Reads a secret at the agent: its metadata, and with `secretToken` (the agent's local secret
+   * token) its plaintext.
+   */
+  async getSecret(
+    tenant: string,
+    key: string,
+    options: { secretToken?: string; previous?: boolean } = {},
+  ): Promise<SecretMetadata & { value?: JsonValue }> {
+    const url = new URL(`${this.baseUrl}/v1/tenants/${tenant}/secrets/${key}`);
+    if (options.secretToken) url.searchParams.set('reveal', 'true');
+    if (options.previous) url.searchParams.set('version', 'previous');
+    const response = await httpRequest({ url: url.href, token: options.secretToken });
+    return parseBody(response);
   }
 
   /** The agent's `/v1/status` document. */

@@ -3,7 +3,9 @@ import { type CliError, EXIT_CODES, toCliError } from './cli-error.ts';
 import { registerApplyCommand } from './commands/apply.ts';
 import { registerEntryCommands } from './commands/entries.ts';
 import { registerHistoryCommands } from './commands/history.ts';
+import { registerKeyCommands } from './commands/keys.ts';
 import { registerReplayCommand } from './commands/replay.ts';
+import { registerSecretCommands } from './commands/secret.ts';
 import { registerSnapshotCommands } from './commands/snapshot.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTenantCommands } from './commands/tenant.ts';
@@ -66,6 +68,8 @@ export async function buildProgram(command?: string): Promise<Command> {
   registerEntryCommands(program);
   registerHistoryCommands(program);
   registerSnapshotCommands(program);
+  registerSecretCommands(program);
+  registerKeyCommands(program);
   registerStatusCommand(program);
   registerApplyCommand(program);
   registerReplayCommand(program);

@@ -29,6 +29,19 @@ export interface WriteResult {
   hash?: string;
 }
 
+/** What the origin and agents show of a secret without revealing it. */
+export interface SecretMetadata {
+  key: string;
+  revision: number;
+  version: number;
+  dekVersion?: number;
+  createdAt?: number;
+  rotatesAt?: number | null;
+  previous?: { version: number; validUntil: number } | null;
+  /** The version whose value `value` is, when revealed. */
+  revealedVersion?: number;
+}
+
 /** One change of an atomic commit (`POST /tenants/{tenant}/commits`). */
 export type CommitChange =
   | { op: 'put'; key: string; value: JsonValue }
@@ -253,6 +266,56 @@ export class OriginClient {
   /** Revokes a token. */
   async revokeToken(id: string): Promise<void> {
     await this.#call('DELETE', `/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Writes a secret; with `overlapSeconds`, as a rotation during which the value it replaces
+   * stays readable as the previous version.
+   */
+  async putSecret(
+    tenant: string,
+    key: string,
+    value: JsonValue,
+    options: { overlapSeconds?: number; ifRevision?: number } = {},
+  ): Promise<SecretMetadata> {
+    const body: Record<string, unknown> = { value };
+    if (options.overlapSeconds !== undefined) {
+      body.rotate = { overlapSeconds: options.overlapSeconds };
+    }
+    return this.#json('PUT', `/tenants/${tenant}/secrets/${key}`, {
+      body,
+      headers: conditionHeaders({ ifRevision: options.ifRevision }),
+    });
+  }
+
+  /** Reads a secret's metadata, and with `reveal` its plaintext value. */
+  async getSecret(
+    tenant: string,
+    key: string,
+    options: { reveal?: boolean; previous?: boolean; revision?: number } = {},
+  ): Promise<SecretMetadata & { value?: JsonValue }> {
+    return this.#json('GET', `/tenants/${tenant}/secrets/${key}`, {
+      query: {
+        reveal: options.reveal ? 'true' : undefined,
+        version: options.previous ? 'previous' : undefined,
+        revision: options.revision,
+      },
+    });
+  }
+
+  /** The data key versions of a tenant and the state of its rotation. */
+  async dataKeys(tenant: string): Promise<unknown> {
+    return this.#json('GET', `/tenants/${tenant}/keys`);
+  }
+
+  /** Starts a new data key version for the tenant; old secrets are re-encrypted behind it. */
+  async rotateDataKey(tenant: string): Promise<unknown> {
+    return this.#json('POST', `/tenants/${tenant}/keys/rotate`, { body: {} });
+  }
+
+  /** Re-wraps every tenant's data keys under the current key-encryption key. */
+  async rewrapDataKeys(): Promise<unknown> {
+    return this.#json('POST', '/keys/rewrap', { body: {} });
   }
 
   /** The agents connected to this origin with their per-tenant progress. */

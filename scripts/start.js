@@ -13,6 +13,7 @@
 //   LCM_ADMIN_TOKEN   admin token of the origin, instead of the one it generates
 
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,8 @@ const ORIGIN_PORT = portFromEnv('LCM_ORIGIN_PORT', 7400);
 const AGENT_PORT = portFromEnv('LCM_AGENT_PORT', 7401);
 const DATA_DIR = resolve(process.cwd(), process.env.LCM_DATA || 'data');
 const AGENT_TOKEN_FILE = join(DATA_DIR, 'agent-token.json');
+const AGENT_SECRET_TOKEN_FILE = join(DATA_DIR, 'agent-secret.token');
+const AGENT_SECRET_TOKEN_BYTES = 24;
 const ORIGIN_URL = `http://${HOST}:${ORIGIN_PORT}`;
 const AGENT_URL = `http://${HOST}:${AGENT_PORT}`;
 
@@ -90,7 +93,7 @@ async function main() {
       '--data',
       join(DATA_DIR, 'agent'),
     ],
-    { LCM_AGENT_TOKEN: agentToken },
+    { LCM_AGENT_TOKEN: agentToken, LCM_AGENT_SECRET_TOKEN: ensureAgentSecretToken() },
   );
   await waitFor('agent', agent, () => isHealthy(`${AGENT_URL}/healthz`));
 
@@ -232,28 +235,34 @@ function loadExamples(adminToken) {
 }
 
 /**
- * Stores the example secret through the origin's secrets API, once.
- * TODO: the secrets API (`PUT /v1/tenants/{tenant}/secrets/{key}`) is being built; until it
- * answers, the example secret is not loaded and the banner says so.
+ * Stores the example secret through the origin's secrets API, once: a secret is sealed by the
+ * origin with the tenant's data key, so it cannot travel in the plain commit of the examples.
  */
 async function loadExampleSecret(api) {
-  const path = `/v1/tenants/${TENANT}/secrets/${EXAMPLE_SECRET_KEY}`;
   try {
-    await api('GET', `/v1/tenants/${TENANT}/secrets`);
+    const stored = await api('GET', `/v1/tenants/${TENANT}/secrets/${EXAMPLE_SECRET_KEY}`);
+    return `secret ${EXAMPLE_SECRET_KEY} is stored already (version ${stored.version})`;
   } catch (error) {
-    if (error.status === 404 || error.status === 405) {
-      return 'the secrets API is not available in this build: no example secret loaded';
-    }
-    throw error;
-  }
-  const listing = await api('GET', `/v1/tenants/${TENANT}/secrets`);
-  const items = Array.isArray(listing) ? listing : (listing.items ?? []);
-  if (items.some((item) => item.key === EXAMPLE_SECRET_KEY)) {
-    return `secret ${EXAMPLE_SECRET_KEY} is stored already`;
+    if (error.status !== 404) throw error;
   }
   const value = JSON.parse(readFileSync(EXAMPLE_SECRET_FILE, 'utf8'));
-  const written = await api('PUT', path, { value });
+  const written = await api('PUT', `/v1/tenants/${TENANT}/secrets/${EXAMPLE_SECRET_KEY}`, {
+    value,
+  });
   return `stored secret ${EXAMPLE_SECRET_KEY} (a placeholder) at revision ${written.revision}`;
+}
+
+/**
+ * The agent's local secret token, which lets a consumer on this machine reveal secrets at the
+ * agent: made once and kept in data/agent-secret.token (owner-only).
+ */
+function ensureAgentSecretToken() {
+  if (existsSync(AGENT_SECRET_TOKEN_FILE)) {
+    return readFileSync(AGENT_SECRET_TOKEN_FILE, 'utf8').trim();
+  }
+  const token = randomBytes(AGENT_SECRET_TOKEN_BYTES).toString('base64url');
+  writeFileSync(AGENT_SECRET_TOKEN_FILE, `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 function printBanner(loaded, secretNote, headRevision) {
