@@ -123,6 +123,9 @@ export class SecretService {
         throw new LcmError('revision_mismatch', `the secret at ${key} has changed`);
       }
       const record = await this.#seal(tenant, key, input, before?.record ?? null);
+      // Only now, with the value sealed, may a first write create its tenant: a provider that
+      // is down leaves nothing behind.
+      if (before === undefined) await this.#options.store.createTenant(tenant);
 
       try {
         const result = await this.#options.store.commit(
@@ -149,6 +152,7 @@ export class SecretService {
   ): Promise<{ change: ChangeInput; expectRevision: Revision }> {
     const before = await this.#current(tenant, key);
     const record = await this.#seal(tenant, key, { value }, before?.record ?? null);
+    if (before === undefined) await this.#options.store.createTenant(tenant);
     return {
       change: { op: 'put', key, kind: 'secret', value: record as unknown as JsonValue },
       expectRevision: before?.revision ?? 0,
@@ -276,10 +280,7 @@ export class SecretService {
     try {
       return await this.read(tenant, key);
     } catch (error) {
-      if (error instanceof LcmError && error.code === 'not_found') {
-        await this.#options.store.createTenant(tenant);
-        return undefined;
-      }
+      if (error instanceof LcmError && error.code === 'not_found') return undefined;
       throw error;
     }
   }
