@@ -9,6 +9,7 @@ export interface OriginOptions {
   data?: string;
   databaseUrl?: string;
   logLevel?: string;
+  newEpoch?: boolean;
 }
 
 /** The complete settings of one origin process. */
@@ -51,6 +52,12 @@ export interface OriginConfig {
   shutdownTimeoutMs: number;
   /** pino level. Flag `--log-level`, env `LCM_LOG_LEVEL`, default `info`. */
   logLevel: string;
+  /**
+   * Give the store a new epoch at start, after restoring it from a backup. Flag `--new-epoch`,
+   * env `LCM_NEW_EPOCH=1`, default false. (A restore under the same data folder is also detected
+   * on its own, when the database is behind what this origin saw before.)
+   */
+  newEpoch: boolean;
 }
 
 const DEFAULT_PORT = 7400;
@@ -137,6 +144,7 @@ export function resolveOriginConfig(
       0,
     ),
     logLevel,
+    newEpoch: options.newEpoch ?? flag('LCM_NEW_EPOCH', env.LCM_NEW_EPOCH),
   };
   if (env.LCM_DATABASE_AUTH_TOKEN) config.databaseAuthToken = env.LCM_DATABASE_AUTH_TOKEN;
   if (env.LCM_ADMIN_TOKEN !== undefined) {
@@ -146,6 +154,12 @@ export function resolveOriginConfig(
     config.adminToken = env.LCM_ADMIN_TOKEN;
   }
   return config;
+}
+
+function flag(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${name} is 1 or 0, not ${JSON.stringify(raw)}`);
 }
 
 function integer(

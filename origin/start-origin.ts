@@ -13,6 +13,7 @@ import { type KekConfig, resolveKekConfig } from './keys/index.ts';
 import { OriginMetrics } from './metrics.ts';
 import { attachReplication, type ReplicationHub } from './replication/index.ts';
 import { startSecrets } from './secrets/index.ts';
+import { findRewoundTenant, readStoreState, writeStoreState } from './store/continuity.ts';
 import { OriginStore } from './store/origin-store.ts';
 
 /** A running origin. */
@@ -64,6 +65,7 @@ export async function startOrigin(
     maxCommitsPerTransaction: config.groupCommitMax,
     retention: { revisions: config.retainRevisions, ageMs: config.retainAgeMs },
   });
+  await guardEpoch(config, store, logger);
   const tokens = new TokenStore(store);
   await provisionAdmin(config, tokens, logger);
   let hub: ReplicationHub | undefined;
@@ -117,6 +119,7 @@ export async function startOrigin(
     dataKeys: secrets.agentDataKeys,
   });
   const stopCompaction = scheduleCompaction(config, store, logger);
+  const stopNoting = scheduleStateNotes(config, store, logger);
   accepting = true;
   logger.info({ port, host: config.host, url, epoch: store.epoch }, 'origin listening');
 
@@ -125,10 +128,13 @@ export async function startOrigin(
     closing ??= (async () => {
       accepting = false;
       stopCompaction();
+      stopNoting();
       const serverClosed = closeServer(server, config.shutdownTimeoutMs);
       await hub?.close();
       await serverClosed;
       await secrets.close();
+      await store.writes.close();
+      await writeStoreState(config.dataDir, store).catch(() => {});
       await store.close();
       logger.info({ port }, 'origin stopped');
     })();
@@ -160,6 +166,40 @@ async function provisionAdmin(config: OriginConfig, tokens: TokenStore, logger: 
   const path = join(config.dataDir, ADMIN_TOKEN_FILE);
   await writeFile(path, `${token}\n`, { mode: ADMIN_TOKEN_FILE_MODE });
   logger.info({ path }, 'admin token created');
+}
+
+/** How often the origin notes its tenants' heads for {@link guardEpoch}. */
+const STATE_NOTE_INTERVAL_MS = 5_000;
+
+/**
+ * Renews the store epoch when asked to, or when the database is behind what this origin noted
+ * under the same epoch (it was restored from a backup), so that replicas do not mistake the
+ * restored revisions for the ones they hold; then notes the current heads.
+ */
+async function guardEpoch(config: OriginConfig, store: OriginStore, logger: Logger) {
+  const previous = store.epoch;
+  if (config.newEpoch) {
+    await store.renewEpoch();
+    logger.warn({ previous, epoch: store.epoch }, 'store epoch renewed on request');
+  } else {
+    const state = await readStoreState(config.dataDir);
+    const rewound = state && (await findRewoundTenant(store, state));
+    if (rewound) {
+      await store.renewEpoch();
+      logger.warn({ ...rewound, previous, epoch: store.epoch }, 'store went back in time');
+    }
+  }
+  await writeStoreState(config.dataDir, store);
+}
+
+function scheduleStateNotes(config: OriginConfig, store: OriginStore, logger: Logger) {
+  const timer = setInterval(() => {
+    writeStoreState(config.dataDir, store).catch((err) =>
+      logger.warn({ err }, 'could not note the store state'),
+    );
+  }, STATE_NOTE_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

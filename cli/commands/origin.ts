@@ -11,6 +11,7 @@ export function registerOriginCommand(program: Command): void {
     .option('--data <dir>', 'data folder: database and admin.token (env LCM_DATA, default ./data)')
     .option('--database-url <url>', 'libSQL URL instead of the file (env LCM_DATABASE_URL)')
     .option('--log-level <level>', 'pino log level (env LCM_LOG_LEVEL, default info)')
+    .option('--new-epoch', 'new store epoch, after restoring a backup (env LCM_NEW_EPOCH=1)')
     .action(async (options: Record<string, string | undefined>) => {
       const config = resolveOriginConfig(
         {
@@ -19,6 +20,7 @@ export function registerOriginCommand(program: Command): void {
           data: options.data,
           databaseUrl: options.databaseUrl,
           logLevel: options.logLevel,
+          ...(options.newEpoch !== undefined && { newEpoch: true }),
         },
         process.env,
       );

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { InStatement, ResultSet } from '@libsql/client';
 import {
   assertEntryKey,
@@ -107,8 +108,7 @@ const SNAPSHOT_NAME = /^[A-Za-z0-9._-]{1,128}$/;
  * named snapshots. It is also the {@link ReplicationSource} the replication hub reads.
  */
 export class OriginStore implements ReplicationSource {
-  /** The store epoch: a random id created with the database. */
-  readonly epoch: string;
+  #epoch: string;
   /** The database; the token store reads through it too. */
   readonly database: StoreDatabase;
   /** Serializes every write of the process; other stores of the origin share it. */
@@ -118,7 +118,7 @@ export class OriginStore implements ReplicationSource {
 
   private constructor(database: StoreDatabase, options: OriginStoreOptions) {
     this.database = database;
-    this.epoch = database.epoch;
+    this.#epoch = database.epoch;
     this.#options = options;
     this.writes = new WriteQueue(database, {
       maxJobsPerTransaction: options.maxCommitsPerTransaction,
@@ -128,6 +128,25 @@ export class OriginStore implements ReplicationSource {
   /** Opens (and migrates) the store database. */
   static async open(options: OriginStoreOptions): Promise<OriginStore> {
     return new OriginStore(await StoreDatabase.open(options), options);
+  }
+
+  /** The store epoch: a random id created with the database, renewed after a restore. */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  /**
+   * Gives the store a new random epoch, telling replicas that revisions they hold no longer
+   * compare with this store's (after a restore from backup). Call it before replication starts.
+   */
+  async renewEpoch(): Promise<string> {
+    const epoch = randomUUID();
+    await this.writes.run(async (tx) => {
+      await tx.execute({ sql: "UPDATE meta SET value = ? WHERE name = 'epoch'", args: [epoch] });
+      return { result: undefined };
+    });
+    this.#epoch = epoch;
+    return epoch;
   }
 
   /** The limits every stored value respects. */

@@ -21,6 +21,7 @@ describe('resolveOriginConfig', () => {
       groupCommitMax: 64,
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
+      newEpoch: false,
     });
   });
 
@@ -59,6 +60,7 @@ describe('resolveOriginConfig', () => {
     [{ LCM_MAX_DEPTH: '-1' }, /LCM_MAX_DEPTH/],
     [{ LCM_LOG_LEVEL: 'loud' }, /LCM_LOG_LEVEL/],
     [{ LCM_ADMIN_TOKEN: 'short' }, /LCM_ADMIN_TOKEN/],
+    [{ LCM_NEW_EPOCH: 'yes' }, /LCM_NEW_EPOCH/],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => resolveOriginConfig({}, env)).toThrow(message);
   });
