@@ -6,9 +6,11 @@ export {
 export { type SecretRouteDeps, secretRoutes } from './secret-routes.ts';
 export {
   randomToken,
+  registerSecretService,
   type SecretMetadata,
   SecretService,
   type SecretWrite,
+  secretServiceOf,
   secretWriteSchema,
 } from './secret-service.ts';
 export {

@@ -317,6 +317,23 @@ export class SecretService {
   }
 }
 
+const servicesByStore = new WeakMap<OriginStore, SecretService>();
+
+/** Records the secret service of a store, for routes that only see the store (commits). */
+export function registerSecretService(store: OriginStore, service: SecretService): void {
+  servicesByStore.set(store, service);
+}
+
+/**
+ * The secret service of a store, so that a multi-key commit can seal the secrets it holds;
+ * `unavailable` when the origin runs without one.
+ */
+export function secretServiceOf(store: OriginStore): SecretService {
+  const service = servicesByStore.get(store);
+  if (service === undefined) throw new LcmError('unavailable', 'secrets are not set up');
+  return service;
+}
+
 /** A new random value for the `random-token` generator: 32 bytes, base64url without padding. */
 export function randomToken(): string {
   return bytesToBase64(randomBytes(RANDOM_TOKEN_BYTES))

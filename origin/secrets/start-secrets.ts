@@ -9,7 +9,7 @@ import type { ReplicationHub } from '../replication/index.ts';
 import type { OriginStore } from '../store/origin-store.ts';
 import { type AgentDataKeySource, agentDataKeySource } from './agent-data-keys.ts';
 import { secretRoutes } from './secret-routes.ts';
-import { SecretService } from './secret-service.ts';
+import { registerSecretService, SecretService } from './secret-service.ts';
 import { StoreSecretSource } from './store-secret-source.ts';
 
 /** What {@link startSecrets} needs from the origin process. */
@@ -85,6 +85,7 @@ export async function startSecrets(deps: SecretsDeps): Promise<RunningSecrets> {
   if (resumed.length > 0) log.info({ tenants: resumed }, 'secret re-encryption resumed');
 
   const secrets = new SecretService({ store: deps.store, keys, hub: deps.hub });
+  registerSecretService(deps.store, secrets);
   const sweepMs = deps.kek.sweepIntervalMs;
   let sweeping: Promise<void> | undefined;
   const timer = setInterval(() => {

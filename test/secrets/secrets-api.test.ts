@@ -208,3 +208,41 @@ describe('secrets API at the origin', () => {
     expect(origin.logs.join('\n')).not.toContain(SECRET);
   });
 });
+
+describe('secrets in multi-key commits', () => {
+  it('seals a secret and writes a config in one commit, at one revision', async () => {
+    const commit = await api('POST', '/v1/tenants/mixed/commits', {
+      body: {
+        changes: [
+          { op: 'put', key: 'app/settings', value: { model: 'gpt-x', timeoutMs: 3000 } },
+          { op: 'put', key: 'app/api-key', kind: 'secret', value: SECRET },
+        ],
+      },
+    });
+    expect(commit.status).toBe(200);
+    const revision = (commit.body as { revision: number }).revision;
+    expect(commit.text).not.toContain(SECRET);
+
+    const secret = await api('GET', '/v1/tenants/mixed/secrets/app/api-key?reveal=true');
+    expect(secret.body).toMatchObject({ value: SECRET, revision, version: 1 });
+    const config = await api('GET', '/v1/tenants/mixed/entries/app/settings');
+    expect(config.headers.get('etag')).toBe(`"${revision}"`);
+
+    const second = await api('POST', '/v1/tenants/mixed/commits', {
+      body: {
+        changes: [{ op: 'put', key: 'app/api-key', kind: 'secret', value: `${SECRET}-2` }],
+        expect: { 'app/api-key': revision },
+      },
+    });
+    expect(second.status).toBe(200);
+    const stale = await api('POST', '/v1/tenants/mixed/commits', {
+      body: {
+        changes: [{ op: 'put', key: 'app/api-key', kind: 'secret', value: `${SECRET}-3` }],
+        expect: { 'app/api-key': revision },
+      },
+    });
+    expect(errorCode(stale)).toBe('revision_mismatch');
+    const latest = await api('GET', '/v1/tenants/mixed/secrets/app/api-key?reveal=true');
+    expect(latest.body).toMatchObject({ value: `${SECRET}-2`, version: 2 });
+  });
+});

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { type JsonValue, LcmError } from '../../../core/index.ts';
+import { secretServiceOf } from '../../secrets/index.ts';
 import type { ChangeInput } from '../../store/commit-types.ts';
 import { keyAccess, tenantAccess } from '../access.ts';
 import type { AppEnv, OriginServices } from '../app-env.ts';
@@ -11,7 +12,15 @@ import { parseBody } from '../validation.ts';
 const COMMIT_BODY_EXTRA_DEPTH = 3;
 
 const changeSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('put'), key: z.string(), value: z.unknown() }).strict(),
+  z
+    .object({
+      op: z.literal('put'),
+      key: z.string(),
+      value: z.unknown(),
+      /** `secret` seals the value under the tenant's data key, as PUT .../secrets/{key} does. */
+      kind: z.enum(['config', 'secret']).optional(),
+    })
+    .strict(),
   z
     .object({
       op: z.literal('patch'),
@@ -44,22 +53,42 @@ export function commitRoutes(services: OriginServices): Hono<AppEnv> {
     const { value } = await readJsonBody(c, limits);
     const body = parseBody(commitSchema, value);
 
-    const changes = body.changes.map((change): ChangeInput => {
+    const expect: Record<string, number> = { ...body.expect };
+    const changes: ChangeInput[] = [];
+    for (const change of body.changes) {
       keyAccess(grant, change.key);
-      if (change.op === 'put') {
-        if (change.value === undefined) throw new LcmError('bad_value', 'a put needs a value');
-        return { op: 'put', key: change.key, value: change.value as JsonValue };
-      }
       if (change.op === 'patch') {
-        return { op: 'patch', key: change.key, patch: change.patch, format: change.format };
+        changes.push({ op: 'patch', key: change.key, patch: change.patch, format: change.format });
+        continue;
       }
-      return { op: 'delete', key: change.key };
-    });
+      if (change.op === 'delete') {
+        changes.push({ op: 'delete', key: change.key });
+        continue;
+      }
+      if (change.value === undefined) throw new LcmError('bad_value', 'a put needs a value');
+      if (change.kind !== 'secret') {
+        changes.push({ op: 'put', key: change.key, value: change.value as JsonValue });
+        continue;
+      }
+
+      // A secret is sealed as its key's next version, on the state the commit then expects.
+      const sealed = await secretServiceOf(services.store).sealChange(
+        tenant,
+        change.key,
+        change.value as JsonValue,
+      );
+      const asked = expect[change.key];
+      if (asked !== undefined && asked !== sealed.expectRevision) {
+        throw new LcmError('revision_mismatch', `the secret at ${change.key} has changed`);
+      }
+      expect[change.key] = sealed.expectRevision;
+      changes.push(sealed.change);
+    }
     for (const key of Object.keys(body.expect ?? {})) keyAccess(grant, key);
 
     const result = await services.store.commit(tenant, changes, {
       actor: grant.tokenId,
-      ...(body.expect && { expect: body.expect }),
+      ...(Object.keys(expect).length > 0 && { expect }),
     });
     return c.json({
       revision: result.revision,
