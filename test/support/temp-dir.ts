@@ -9,6 +9,12 @@ process.once('exit', () => {
   for (const path of leftovers) rmSync(path, { recursive: true, force: true });
 });
 
+// vitest ends its workers with SIGTERM, which skips the exit hooks (here and in the other test
+// helpers, which kill their child processes) unless the signal is handled.
+if (process.listenerCount('SIGTERM') === 0) {
+  process.once('SIGTERM', () => process.exit(143));
+}
+
 /** A temporary folder that is removed by {@link TempDir.remove}, or when the process exits. */
 export interface TempDir {
   /** Absolute path of the folder. */
