@@ -22,6 +22,9 @@ const MAX_TRACKED_COMMITS = 10_000;
 /** Polling interval while waiting for a socket's buffer to drain. */
 const DRAIN_POLL_MS = 5;
 
+/** Reads of the log, DRAIN_POLL_MS apart, that may find nothing before a tenant goes live. */
+const MAX_LOG_WAITS = 200;
+
 interface TenantStream {
   tenant: string;
   /** `live`: new commits go out as they come; `syncing`: the pump reads from the log. */
@@ -126,7 +129,15 @@ export class AgentSession {
       this.startSyncing(stream);
       return;
     }
-    this.pending.push(commit());
+    let delta: DeltaCommit;
+    try {
+      delta = commit();
+    } catch {
+      // A commit the hub cannot turn into a delta is read again from the log by the pump.
+      this.startSyncing(stream);
+      return;
+    }
+    this.pending.push(delta);
     stream.sentRevision = revision;
     this.flushTimer ??= setTimeout(() => this.flush(), this.context.settings.coalesceMs);
   }
@@ -410,6 +421,7 @@ export class AgentSession {
     this.flush();
 
     const { store, settings } = this.context;
+    let waits = 0;
     while (!this.closed) {
       if (stream.needSnapshot) {
         await this.sendSnapshot(stream);
@@ -433,7 +445,8 @@ export class AgentSession {
       }
 
       if (changes.length === 0) {
-        if (this.context.head(stream.tenant) > stream.sentRevision) {
+        // A commit announced while the log was read is durable; read again until it shows.
+        if (this.context.head(stream.tenant) > stream.sentRevision && waits++ < MAX_LOG_WAITS) {
           await sleep(DRAIN_POLL_MS);
           continue;
         }
