@@ -3,14 +3,18 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import { type Document, parseAllDocuments, parse as parseYaml } from 'yaml';
+import { readConfigTree } from '../../cli/config-tree.ts';
 import { type AgentProcess, startAgentProcess } from '../support/agent-process.ts';
+import { CORPUS_SKIP_REASON, corpusDir } from '../support/corpus.ts';
 import { originApi } from '../support/origin-api.ts';
 import { type OriginProcess, startOriginProcess } from '../support/origin-process.ts';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
 import { runLcm } from './run-lcm.ts';
 
 const TENANT = 'platform';
+const CORPUS_TENANT = 'corpus';
+const configFiles = corpusDir() && join(corpusDir()!, 'config-files');
 const AGENT_WAIT_MS = 10_000;
 
 let origin: OriginProcess;
@@ -31,15 +35,15 @@ function apply(...extra: string[]) {
   });
 }
 
-async function headRevision(): Promise<number> {
-  const response = await api('GET', `/v1/tenants/${TENANT}`);
+async function headRevision(tenant = TENANT): Promise<number> {
+  const response = await api('GET', `/v1/tenants/${tenant}`);
   return (response.body as { headRevision: number }).headRevision;
 }
 
-async function readAtAgent(key: string, revision: number): Promise<unknown> {
+async function readAtAgent(key: string, revision: number, tenant = TENANT): Promise<unknown> {
   const deadline = Date.now() + AGENT_WAIT_MS;
   for (;;) {
-    const response = await fetch(`${agent.url}/v1/tenants/${TENANT}/entries/${key}`);
+    const response = await fetch(`${agent.url}/v1/tenants/${tenant}/entries/${key}`);
     const seen = Number(response.headers.get('x-config-revision') ?? 0);
     if (response.status === 200 && seen >= revision) return response.json();
     if (Date.now() > deadline) throw new Error(`${key} never reached revision ${revision}`);
@@ -51,10 +55,11 @@ beforeAll(async () => {
   folder = makeTempDir('lcm-apply');
   origin = await startOriginProcess();
   api = originApi(origin);
-  await api('PUT', `/v1/tenants/${TENANT}`, { body: {} });
-  const created = await api('POST', '/v1/tokens', { body: { role: 'agent', tenants: [TENANT] } });
+  const tenants = [TENANT, CORPUS_TENANT];
+  for (const tenant of tenants) await api('PUT', `/v1/tenants/${tenant}`, { body: {} });
+  const created = await api('POST', '/v1/tokens', { body: { role: 'agent', tenants } });
   const { token } = created.body as { token: string };
-  agent = await startAgentProcess({ origin: origin.url, token, tenants: [TENANT] });
+  agent = await startAgentProcess({ origin: origin.url, token, tenants });
 });
 
 afterAll(async () => {
@@ -176,6 +181,40 @@ describe('lcm apply', () => {
     expect(await readFile(join(folder.path, 'broken.yaml'), 'utf8')).toContain('[llama');
   });
 });
+
+describe.skipIf(!configFiles)(
+  `lcm apply of the corpus config files${configFiles ? '' : ` (${CORPUS_SKIP_REASON})`}`,
+  () => {
+    it('commits all 50 files in one revision, each readable at the agent as the parsed file', async () => {
+      const run = await runLcm(['apply', '-f', configFiles!, '--tenant', CORPUS_TENANT, '--json'], {
+        env: { LCM_ORIGIN: origin.url, LCM_TOKEN: origin.adminToken },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout);
+      expect(result).toMatchObject({ committed: true, revision: 1 });
+      expect(result.adds).toHaveLength(50);
+      expect(await headRevision(CORPUS_TENANT)).toBe(1);
+
+      // The files as the CLI's own parser reads them: YAML streams of several documents are
+      // arrays; every other file is its one document.
+      const tree = await readConfigTree(configFiles!);
+      expect(tree.problems).toEqual([]);
+      expect(tree.documents).toHaveLength(50);
+      for (const document of tree.documents) {
+        const text = await readFile(join(configFiles!, document.file), 'utf8');
+        const expected = document.file.endsWith('.json') ? JSON.parse(text) : yamlValue(text);
+        expect(document.value, document.file).toEqual(expected);
+        expect(await readAtAgent(document.key, 1, CORPUS_TENANT), document.file).toEqual(expected);
+      }
+    });
+  },
+);
+
+/** A YAML file's value read independently: its one document, or the array of several. */
+function yamlValue(text: string): unknown {
+  const values = (parseAllDocuments(text) as Document[]).map((document) => document.toJS());
+  return values.length === 1 ? values[0] : values;
+}
 
 interface Proxy {
   url: string;
