@@ -14,7 +14,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,6 +49,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** Children still running, stopped in reverse start order. */
 const children = [];
 let stopping = false;
+/** True once both parts run and the examples are loaded. */
+let ready = false;
 
 // Never leave an origin or agent behind when this script dies on an error.
 process.on('exit', () => {
@@ -102,7 +104,8 @@ async function main() {
   const tenant = await api('GET', `/v1/tenants/${TENANT}`);
   await waitFor('agent', agent, () => agentHasRevision(tenant.headRevision));
 
-  printBanner(loaded, secretNote, tenant.headRevision);
+  ready = true;
+  printBanner(loaded, secretNote, tenant.headRevision, origin.child.pid, agent.child.pid);
   process.on('SIGINT', () => stopAll(0));
   process.on('SIGTERM', () => stopAll(0));
 }
@@ -136,13 +139,25 @@ function startChild(name, args, env = {}) {
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
   });
+  const pidPath = join(DATA_DIR, `${name}.pid`);
+  writeFileSync(pidPath, `${child.pid}\n`);
   const entry = { name, child, logPath, exited: false };
   child.once('exit', (code, signal) => {
     entry.exited = true;
+    rmSync(pidPath, { force: true });
     if (stopping) return;
-    console.error(`${name} stopped unexpectedly (code ${code}, signal ${signal}); its log:`);
-    console.error(tailOf(logPath));
-    stopAll(1);
+    if (!ready) {
+      console.error(`${name} stopped during start-up (code ${code}, signal ${signal}); its log:`);
+      console.error(tailOf(logPath));
+      stopAll(1);
+      return;
+    }
+    // Once running, one part may stop (the walk-through stops the origin on purpose) while the
+    // other keeps serving: an agent answers from its replica without its origin.
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    console.log(`${name} stopped (${how}); log: ${shown(logPath)}`);
+    if (children.every((other) => other.exited)) process.exit(code === 0 || signal ? 0 : 1);
+    console.log('the other part keeps running; Ctrl-C stops it');
   });
   children.push(entry);
   return entry;
@@ -265,7 +280,7 @@ function ensureAgentSecretToken() {
   return token;
 }
 
-function printBanner(loaded, secretNote, headRevision) {
+function printBanner(loaded, secretNote, headRevision, originPid, agentPid) {
   const adminTokenFile = join(DATA_DIR, 'admin.token');
   const usesDefaultToken =
     !process.env.LCM_ADMIN_TOKEN &&
@@ -282,8 +297,8 @@ function printBanner(loaded, secretNote, headRevision) {
 
   console.log(`
 LLM-Config-Manager is running.
-  origin       ${ORIGIN_URL}   log: ${shown(join(DATA_DIR, 'origin.log'))}
-  edge agent   ${AGENT_URL}   log: ${shown(join(DATA_DIR, 'agent.log'))}
+  origin       ${ORIGIN_URL}   (pid ${originPid} in ${shown(join(DATA_DIR, 'origin.pid'))}, log ${shown(join(DATA_DIR, 'origin.log'))})
+  edge agent   ${AGENT_URL}   (pid ${agentPid} in ${shown(join(DATA_DIR, 'agent.pid'))}, log ${shown(join(DATA_DIR, 'agent.log'))})
   admin token  ${tokenNote}
   tenant ${TENANT} at revision ${headRevision}: ${examples}
   ${secretNote}

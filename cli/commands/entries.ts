@@ -9,7 +9,12 @@ import {
   withConnection,
   withTenant,
 } from '../command-context.ts';
-import type { PatchFormat, WriteResult } from '../origin-client.ts';
+import {
+  type EntrySummary,
+  itemsOf,
+  type PatchFormat,
+  type WriteResult,
+} from '../origin-client.ts';
 import { formatTable, printJson, printLine } from '../output.ts';
 import { readValue } from '../value-input.ts';
 
@@ -133,13 +138,12 @@ export function registerEntryCommands(program: Command): void {
     .action(
       async (options: { tenant?: string; prefix: string; agent?: string; json?: boolean }) => {
         const tenant = tenantOf(options);
-        if (options.agent) {
-          const listing = await new AgentClient(options.agent).listEntries(tenant, options.prefix);
-          printJson(listing);
-          return;
-        }
         const context = commandContext(options);
-        const entries = await context.origin.listEntries(tenant, options.prefix);
+        const entries = options.agent
+          ? itemsOf<EntrySummary>(
+              await new AgentClient(options.agent).listEntries(tenant, options.prefix),
+            )
+          : await context.origin.listEntries(tenant, options.prefix);
         if (context.json) {
           printJson({ tenant, prefix: options.prefix, items: entries });
           return;
