@@ -11,6 +11,7 @@ export { buildOriginApp, type RouteGroup, V1_ROUTE_GROUPS } from './http/app.ts'
 export type { AppEnv, OriginServices } from './http/app-env.ts';
 export { readBodyBytes, readJsonBody, requireMediaType } from './http/request-body.ts';
 export { parseBody } from './http/validation.ts';
+export { type KekConfig, type KekOptions, resolveKekConfig } from './keys/index.ts';
 export { OriginMetrics } from './metrics.ts';
 export type {
   AgentStatus,
