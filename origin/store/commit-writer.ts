@@ -16,6 +16,7 @@ import {
 } from '../../core/index.ts';
 import type { ReplicatedChange } from '../replication/contract.ts';
 import type { ChangeInput, CommitOptions, CommitResult } from './commit-types.ts';
+import { headInTransaction } from './entry-reader.ts';
 import { packVersion } from './value-codec.ts';
 
 interface CurrentEntry {
@@ -56,7 +57,7 @@ export async function writeCommit(
   if (changes.length === 0) throw new LcmError('bad_request', 'a commit needs at least one change');
   assertDistinctKeys(changes);
 
-  const head = await readHead(tx, tenant);
+  const head = await headInTransaction(tx, tenant);
   const planned: PlannedChange[] = [];
   for (const input of changes) {
     const previous = await readCurrent(tx, tenant, input.key);
@@ -91,16 +92,6 @@ function assertDistinctKeys(changes: ChangeInput[]): void {
     }
     seen.add(change.key);
   }
-}
-
-async function readHead(tx: Transaction, tenant: string): Promise<number> {
-  const result = await tx.execute({
-    sql: 'SELECT head_revision FROM tenants WHERE id = ?',
-    args: [tenant],
-  });
-  const row = result.rows[0];
-  if (row === undefined) throw new LcmError('not_found', 'no such tenant');
-  return Number(row[0]);
 }
 
 async function readCurrent(tx: Transaction, tenant: string, key: string) {

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { InStatement, ResultSet } from '@libsql/client';
 import {
   assertEntryKey,
   assertTenantId,
-  type ChangeOp,
   diffValues,
-  type Entry,
-  type EntryKind,
   type JsonPatch,
   type JsonValue,
   LcmError,
@@ -24,7 +20,23 @@ import type { ChangeInput, CommitOptions, CommitResult } from './commit-types.ts
 import { writeCommit } from './commit-writer.ts';
 import { compactTenant, type Retention } from './compaction.ts';
 import { StoreDatabase } from './database.ts';
-import { unpackVersion } from './value-codec.ts';
+import {
+  type EntryRead,
+  type EntrySummary,
+  type HistoryItem,
+  listEntrySummaries,
+  readCurrentEntry,
+  readEntryAt,
+  readHistory,
+  readTenantSnapshot,
+} from './entry-reader.ts';
+import {
+  assertSnapshotName,
+  insertSnapshot,
+  listSnapshotNames,
+  type SnapshotInfo,
+  snapshotRevision,
+} from './snapshot-names.ts';
 import { WriteQueue } from './write-queue.ts';
 
 /** Settings of an {@link OriginStore}. */
@@ -52,55 +64,13 @@ export interface TenantInfo {
   createdAt: number;
 }
 
-/** An entry's value as read, with the JSON text kept for answering without re-serializing. */
-export interface EntryRead {
-  key: string;
-  kind: EntryKind;
-  /** The value's JSON text. */
-  text: string;
-  /** Tenant revision of the key's last change at the time read. */
-  revision: Revision;
-  hash: string;
-  /** The tenant head revision when the read happened. */
-  headRevision: Revision;
-}
-
-/** One key in a listing. */
-export interface EntrySummary {
-  key: string;
-  kind: EntryKind;
-  revision: Revision;
-  hash: string;
-  size: number;
-}
-
-/** One version of a key in its history. */
-export interface HistoryItem {
-  revision: Revision;
-  op: ChangeOp;
-  kind: EntryKind;
-  at: number;
-  actor: string;
-  /** Null for a delete. */
-  hash: string | null;
-  size: number;
-}
-
-/** A named tenant revision. */
-export interface SnapshotInfo {
-  name: string;
-  revision: Revision;
-  actor: string;
-  createdAt: number;
-}
+export type { EntryRead, EntrySummary, HistoryItem, SnapshotInfo };
 
 /** Where to read an entry: the head, a tenant revision, or a named snapshot. */
 export interface ReadAt {
   revision?: Revision;
   snapshot?: string;
 }
-
-const SNAPSHOT_NAME = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
  * The origin's authoritative store: tenants, entries under slash keys, per-tenant gap-free
@@ -169,7 +139,7 @@ export class OriginStore implements ReplicationSource {
 
   /** Every tenant, in id order. */
   async listTenants(): Promise<TenantInfo[]> {
-    const result = await this.#read(
+    const result = await this.database.execute(
       'SELECT id, head_revision, horizon, created_at FROM tenants ORDER BY id',
     );
     return result.rows.map((row) => ({
@@ -187,7 +157,7 @@ export class OriginStore implements ReplicationSource {
   }
 
   async #tenant(tenant: string): Promise<TenantInfo> {
-    const result = await this.#read({
+    const result = await this.database.execute({
       sql: 'SELECT id, head_revision, horizon, created_at FROM tenants WHERE id = ?',
       args: [tenant],
     });
@@ -248,54 +218,11 @@ export class OriginStore implements ReplicationSource {
     assertTenantId(tenant);
     assertEntryKey(key);
     const revision =
-      at.snapshot !== undefined ? await this.#snapshotRevision(tenant, at.snapshot) : at.revision;
-
-    if (revision === undefined) {
-      const [head, entry] = await this.#readBatch([
-        { sql: 'SELECT head_revision FROM tenants WHERE id = ?', args: [tenant] },
-        {
-          sql: 'SELECT kind, value, revision, hash FROM entries WHERE tenant = ? AND key = ?',
-          args: [tenant, key],
-        },
-      ]);
-      const headRow = head!.rows[0];
-      if (headRow === undefined) throw new LcmError('not_found', 'no such tenant');
-      const row = entry!.rows[0];
-      if (row === undefined) throw new LcmError('not_found', `no entry at ${key}`);
-      return {
-        key,
-        kind: String(row[0]) as EntryKind,
-        text: String(row[1]),
-        revision: Number(row[2]),
-        hash: String(row[3]),
-        headRevision: Number(headRow[0]),
-      };
-    }
-
-    const [head, version] = await this.#readBatch([
-      { sql: 'SELECT head_revision FROM tenants WHERE id = ?', args: [tenant] },
-      {
-        sql: `SELECT op, kind, value, revision, hash FROM versions
-              WHERE tenant = ? AND key = ? AND revision <= ?
-              ORDER BY revision DESC LIMIT 1`,
-        args: [tenant, key, revision],
-      },
-    ]);
-    const headRow = head!.rows[0];
-    if (headRow === undefined) throw new LcmError('not_found', 'no such tenant');
-    assertRevisionInRange(revision, Number(headRow[0]));
-    const row = version!.rows[0];
-    if (row === undefined || row[0] === 'delete') {
-      throw new LcmError('not_found', `no entry at ${key} at revision ${revision}`);
-    }
-    return {
-      key,
-      kind: String(row[1]) as EntryKind,
-      text: unpackVersion(row[2] as ArrayBuffer),
-      revision: Number(row[3]),
-      hash: String(row[4]),
-      headRevision: Number(headRow[0]),
-    };
+      at.snapshot !== undefined
+        ? await snapshotRevision(this.database, tenant, at.snapshot)
+        : at.revision;
+    if (revision === undefined) return readCurrentEntry(this.database, tenant, key);
+    return readEntryAt(this.database, tenant, key, revision);
   }
 
   /** Live keys of the tenant in key order, starting after `after`, within `prefix`. */
@@ -304,20 +231,7 @@ export class OriginStore implements ReplicationSource {
     query: { prefix: string; after?: string; limit: number },
   ): Promise<EntrySummary[]> {
     await this.tenant(tenant);
-    const lower = query.after !== undefined && query.after >= query.prefix ? query.after : null;
-    const result = await this.#read({
-      sql: `SELECT key, kind, revision, hash, size FROM entries
-            WHERE tenant = ? AND key >= ? AND (? IS NULL OR key > ?) AND substr(key, 1, ?) = ?
-            ORDER BY key LIMIT ?`,
-      args: [tenant, query.prefix, lower, lower, query.prefix.length, query.prefix, query.limit],
-    });
-    return result.rows.map((row) => ({
-      key: String(row[0]),
-      kind: String(row[1]) as EntryKind,
-      revision: Number(row[2]),
-      hash: String(row[3]),
-      size: Number(row[4]),
-    }));
+    return listEntrySummaries(this.database, tenant, query);
   }
 
   /** Versions of a key, newest first, older than `before` when given. `not_found` if none. */
@@ -328,24 +242,11 @@ export class OriginStore implements ReplicationSource {
   ): Promise<HistoryItem[]> {
     await this.tenant(tenant);
     assertEntryKey(key);
-    const result = await this.#read({
-      sql: `SELECT revision, op, kind, at, actor, hash, size FROM versions
-            WHERE tenant = ? AND key = ? AND revision < ?
-            ORDER BY revision DESC LIMIT ?`,
-      args: [tenant, key, query.before ?? Number.MAX_SAFE_INTEGER, query.limit],
-    });
-    if (result.rows.length === 0 && query.before === undefined) {
+    const items = await readHistory(this.database, tenant, key, query);
+    if (items.length === 0 && query.before === undefined) {
       throw new LcmError('not_found', `no history for ${key}`);
     }
-    return result.rows.map((row) => ({
-      revision: Number(row[0]),
-      op: String(row[1]) as ChangeOp,
-      kind: String(row[2]) as EntryKind,
-      at: Number(row[3]),
-      actor: String(row[4]),
-      hash: row[5] === null ? null : String(row[5]),
-      size: Number(row[6]),
-    }));
+    return items;
   }
 
   /** The RFC 6902 patch from the key's value at revision `from` to its value at `to`. */
@@ -385,55 +286,16 @@ export class OriginStore implements ReplicationSource {
     actor: string,
   ): Promise<SnapshotInfo> {
     assertTenantId(tenant);
-    if (!SNAPSHOT_NAME.test(name)) {
-      throw new LcmError('bad_request', 'snapshot names match [A-Za-z0-9._-]{1,128}');
-    }
-    return this.writes.run(async (tx) => {
-      const head = await tx.execute({
-        sql: 'SELECT head_revision FROM tenants WHERE id = ?',
-        args: [tenant],
-      });
-      const headRow = head.rows[0];
-      if (headRow === undefined) throw new LcmError('not_found', 'no such tenant');
-      const pinned = revision ?? Number(headRow[0]);
-      assertRevisionInRange(pinned, Number(headRow[0]));
-
-      const createdAt = Date.now();
-      const inserted = await tx.execute({
-        sql: `INSERT INTO snapshots (tenant, name, revision, actor, created_at)
-              VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, name) DO NOTHING`,
-        args: [tenant, name, pinned, actor, createdAt],
-      });
-      if (inserted.rowsAffected === 0) {
-        throw new LcmError('conflict', `a snapshot named ${name} exists`);
-      }
-      return { result: { name, revision: pinned, actor, createdAt } };
-    });
+    assertSnapshotName(name);
+    return this.writes.run(async (tx) => ({
+      result: await insertSnapshot(tx, tenant, name, revision, actor),
+    }));
   }
 
   /** The tenant's snapshots, in name order. */
   async listSnapshots(tenant: string): Promise<SnapshotInfo[]> {
     await this.tenant(tenant);
-    const result = await this.#read({
-      sql: 'SELECT name, revision, actor, created_at FROM snapshots WHERE tenant = ? ORDER BY name',
-      args: [tenant],
-    });
-    return result.rows.map((row) => ({
-      name: String(row[0]),
-      revision: Number(row[1]),
-      actor: String(row[2]),
-      createdAt: Number(row[3]),
-    }));
-  }
-
-  async #snapshotRevision(tenant: string, name: string): Promise<Revision> {
-    const result = await this.#read({
-      sql: 'SELECT revision FROM snapshots WHERE tenant = ? AND name = ?',
-      args: [tenant, name],
-    });
-    const row = result.rows[0];
-    if (row === undefined) throw new LcmError('not_found', `no snapshot named ${name}`);
-    return Number(row[0]);
+    return listSnapshotNames(this.database, tenant);
   }
 
   /**
@@ -448,27 +310,7 @@ export class OriginStore implements ReplicationSource {
   /** Every live entry of the tenant at its head revision, read in one transaction. */
   async snapshot(tenant: string): Promise<TenantSnapshot> {
     assertTenantId(tenant);
-    const [head, entries] = await this.#readBatch([
-      { sql: 'SELECT head_revision FROM tenants WHERE id = ?', args: [tenant] },
-      {
-        sql: 'SELECT key, kind, value, revision, hash FROM entries WHERE tenant = ? ORDER BY key',
-        args: [tenant],
-      },
-    ]);
-    const headRow = head!.rows[0];
-    if (headRow === undefined) throw new LcmError('not_found', 'no such tenant');
-    return {
-      revision: Number(headRow[0]),
-      entries: entries!.rows.map(
-        (row): Entry => ({
-          key: String(row[0]),
-          kind: String(row[1]) as EntryKind,
-          value: JSON.parse(String(row[2])) as JsonValue,
-          revision: Number(row[3]),
-          hash: String(row[4]),
-        }),
-      ),
-    };
+    return readTenantSnapshot(this.database, tenant);
   }
 
   /**
@@ -490,26 +332,12 @@ export class OriginStore implements ReplicationSource {
 
   /** A trivial query, for readiness. */
   async ping(): Promise<void> {
-    await this.#read('SELECT 1');
+    await this.database.execute('SELECT 1');
   }
 
   /** Waits for queued writes, then closes the database. */
   async close(): Promise<void> {
     await this.writes.close();
     this.database.close();
-  }
-
-  #read(statement: InStatement): Promise<ResultSet> {
-    return this.database.execute(statement);
-  }
-
-  #readBatch(statements: InStatement[]): Promise<ResultSet[]> {
-    return this.database.batch(statements);
-  }
-}
-
-function assertRevisionInRange(revision: Revision, head: Revision): void {
-  if (!Number.isSafeInteger(revision) || revision < 0 || revision > head) {
-    throw new LcmError('bad_revision', `revision ${revision} is not between 0 and ${head}`);
   }
 }
