@@ -173,6 +173,20 @@ describe('entries', () => {
     expect(errorCode(await api('GET', `${path}?snapshot=nope`))).toBe('not_found');
   });
 
+  it('takes a value of exactly 8 MiB by default and refuses one byte more with 413', async () => {
+    const path = '/v1/tenants/entries/entries/huge';
+    const limit = 8 * 1024 * 1024;
+    const largest = JSON.stringify('x'.repeat(limit - 2));
+    const put = await api('PUT', path, { raw: largest });
+    expect(put.status).toBe(200);
+    const get = await api('GET', path);
+    expect(get.text.length).toBe(limit);
+
+    const tooLarge = await api('PUT', path, { raw: JSON.stringify('x'.repeat(limit - 1)) });
+    expect(tooLarge.status).toBe(413);
+    expect(errorCode(tooLarge)).toBe('too_large');
+  });
+
   it('lists keys in key order by prefix, page by page with a cursor', async () => {
     await api('PUT', '/v1/tenants/listing');
     const keys = ['b/2', 'a/1', 'b/1', 'b/3', 'c', 'b/10'];
