@@ -227,6 +227,10 @@ describe('one origin process and two agent processes', () => {
     expect((strict.body as { error: { code: string } }).error.code).toBe('stale');
     expect((await agentStatus(restarted)).connected).toBe(false);
 
+    // The origin said goodbye with a reconnect hint, which the live agent waited out at least.
+    const lost = live.logRecords().find((record) => record.msg === 'origin lost');
+    expect(lost?.retryInMs).toBeGreaterThanOrEqual(500);
+
     await origin.restart();
     await Promise.all(agents.map((agent) => waitForRevision(agent, TENANT, head, 40_000)));
     expect((await readEntry(restarted.url, TENANT, 'while-away')).body).toEqual({ n: 2 });
