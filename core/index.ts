@@ -69,6 +69,7 @@ export {
   isTenantId,
   keyProblem,
 } from './names.ts';
+export { SECRET_FIELD_PATHS } from './secret-fields.ts';
 export {
   assertSecretRecord,
   type DataKeyLookup,

@@ -23,6 +23,7 @@ export type {
   TenantSnapshot,
   TokenGrant,
 } from './replication/index.ts';
+export { SECRET_LOG_REDACTION } from './secrets/index.ts';
 export {
   ADMIN_TOKEN_FILE,
   type RunningOrigin,

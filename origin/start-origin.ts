@@ -12,7 +12,7 @@ import type { OriginServices } from './http/app-env.ts';
 import { type KekConfig, resolveKekConfig } from './keys/index.ts';
 import { OriginMetrics } from './metrics.ts';
 import { attachReplication, type ReplicationHub } from './replication/index.ts';
-import { startSecrets } from './secrets/index.ts';
+import { SECRET_LOG_REDACTION, startSecrets } from './secrets/index.ts';
 import { findRewoundTenant, readStoreState, writeStoreState } from './store/continuity.ts';
 import { OriginStore } from './store/origin-store.ts';
 
@@ -54,7 +54,13 @@ export async function startOrigin(
   config: OriginConfig,
   extras: StartOriginExtras = {},
 ): Promise<RunningOrigin> {
-  const logger = extras.logger ?? pino({ level: config.logLevel, base: { service: 'lcm-origin' } });
+  const logger =
+    extras.logger ??
+    pino({
+      level: config.logLevel,
+      base: { service: 'lcm-origin' },
+      redact: SECRET_LOG_REDACTION,
+    });
   await mkdir(config.dataDir, { recursive: true });
 
   const store = await OriginStore.open({

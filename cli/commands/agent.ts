@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { SECRET_FIELD_PATHS } from '../../core/index.ts';
 import { EdgeAgent, resolveAgentConfig } from '../../edge-agent/index.ts';
 
 /** Registers `lcm agent`, which runs an edge agent until SIGINT or SIGTERM. */
@@ -20,7 +21,10 @@ export function registerAgentCommand(program: Command): void {
     )
     .action(async (options: Record<string, string | undefined>) => {
       const config = resolveAgentConfig(options, process.env);
-      const logger = pino({ level: options.logLevel ?? process.env.LCM_LOG_LEVEL ?? 'info' });
+      const logger = pino({
+        level: options.logLevel ?? process.env.LCM_LOG_LEVEL ?? 'info',
+        redact: { paths: [...SECRET_FIELD_PATHS], censor: '[redacted]' },
+      });
       const syncLog = logger.child({ component: 'sync' });
 
       const agent = await EdgeAgent.start(config);

@@ -3,6 +3,7 @@ export {
   type AgentDataKeySource,
   agentDataKeySource,
 } from './agent-data-keys.ts';
+export { SECRET_LOG_REDACTION } from './log-redaction.ts';
 export { type SecretRouteDeps, secretRoutes } from './secret-routes.ts';
 export {
   randomToken,
