@@ -15,6 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,6 +66,8 @@ main().catch((error) => {
 async function main() {
   ensureDependencies();
   mkdirSync(DATA_DIR, { recursive: true });
+  await assertPortFree(ORIGIN_PORT, 'LCM_ORIGIN_PORT');
+  await assertPortFree(AGENT_PORT, 'LCM_AGENT_PORT');
 
   const origin = startChild('origin', [
     'origin',
@@ -106,8 +109,7 @@ async function main() {
 
   ready = true;
   printBanner(loaded, secretNote, tenant.headRevision, origin.child.pid, agent.child.pid);
-  process.on('SIGINT', () => stopAll(0));
-  process.on('SIGTERM', () => stopAll(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stopAll(0));
 }
 
 /** Runs `npm ci` (or `npm install` without a lock file) when the dependencies are missing. */
@@ -126,6 +128,21 @@ function ensureDependencies() {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, command, { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`npm ${command[0]} failed`);
+}
+
+/** Fails when something listens on `port` already, such as the parts of an earlier run. */
+function assertPortFree(port, variable) {
+  return new Promise((resolveCheck, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => {
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? `port ${port} is in use (another npm start still running?); stop it, or set ${variable}`
+          : `cannot listen on port ${port}: ${error.message}`;
+      reject(new Error(reason));
+    });
+    probe.listen(port, HOST, () => probe.close(() => resolveCheck()));
+  });
 }
 
 /** Starts `lcm <args>` in its own process group, its output going to data/<name>.log. */
