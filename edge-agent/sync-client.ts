@@ -21,6 +21,9 @@ export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 /** Acks of applied revisions are gathered this long before they are sent. */
 const ACK_DELAY_MS = 5;
 
+/** Least wait before retrying after the origin refused the token: a person must act first. */
+const AUTH_REFUSED_RETRY_MS = 5_000;
+
 /** Path of the replication endpoint on the origin. */
 export const REPLICATE_PATH = '/v1/replicate';
 
@@ -167,6 +170,18 @@ export class SyncClient {
       this.lastFrameAt = Date.now();
       this.options.metrics.bytesReceived.inc(data.byteLength);
       this.inbox = this.inbox.then(() => this.receive(socket, data));
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      const status = response.statusCode ?? 0;
+      const refused = status === 401 || status === 403;
+      if (refused) this.retryHintMs = Math.max(this.retryHintMs, AUTH_REFUSED_RETRY_MS);
+      this.emit({
+        type: 'origin-error',
+        code: status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'unavailable',
+        message: `the origin refused the connection with HTTP ${status}`,
+      });
+      response.resume();
+      socket.terminate();
     });
     socket.on('error', () => {
       // A 'close' always follows; the reconnect is decided there.
