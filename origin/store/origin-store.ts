@@ -3,6 +3,7 @@ import {
   assertEntryKey,
   assertTenantId,
   diffValues,
+  type EntryKind,
   type JsonPatch,
   type JsonValue,
   LcmError,
@@ -249,22 +250,35 @@ export class OriginStore implements ReplicationSource {
     return items;
   }
 
-  /** The RFC 6902 patch from the key's value at revision `from` to its value at `to`. */
-  async diff(tenant: string, key: string, from: Revision, to: Revision): Promise<JsonPatch> {
+  /**
+   * The RFC 6902 patch from the key's value at revision `from` to its value at `to`. Both must
+   * be of `kind` (configs by default): a diff of two ciphertexts tells nothing.
+   */
+  async diff(
+    tenant: string,
+    key: string,
+    from: Revision,
+    to: Revision,
+    kind: EntryKind = 'config',
+  ): Promise<JsonPatch> {
     const before = await this.readEntry(tenant, key, { revision: from });
     const after = await this.readEntry(tenant, key, { revision: to });
+    assertKind(before, kind);
+    assertKind(after, kind);
     return diffValues(JSON.parse(before.text) as JsonValue, JSON.parse(after.text) as JsonValue);
   }
 
   /**
    * Restores the key's value as of tenant revision `revision` as a new commit. When the key did
-   * not exist then, the restore deletes it.
+   * not exist then, the restore deletes it. The key must hold `kind` (configs by default), then
+   * and now; secrets are restored through their own service, which knows their data keys.
    */
   async rollback(
     tenant: string,
     key: string,
     revision: Revision,
     options: CommitOptions,
+    kind: EntryKind = 'config',
   ): Promise<CommitResult> {
     let target: EntryRead | undefined;
     try {
@@ -273,9 +287,10 @@ export class OriginStore implements ReplicationSource {
       if (!(error instanceof LcmError && error.code === 'not_found')) throw error;
       await this.tenant(tenant);
     }
-    if (target === undefined) return this.commit(tenant, [{ op: 'delete', key }], options);
+    if (target === undefined) return this.commit(tenant, [{ op: 'delete', key, kind }], options);
+    assertKind(target, kind);
     const value = JSON.parse(target.text) as JsonValue;
-    return this.commit(tenant, [{ op: 'put', key, value, kind: target.kind }], options);
+    return this.commit(tenant, [{ op: 'put', key, value, kind }], options);
   }
 
   /** Names a tenant revision (the head when `revision` is omitted). Names are never reused. */
@@ -340,4 +355,9 @@ export class OriginStore implements ReplicationSource {
     await this.writes.close();
     this.database.close();
   }
+}
+
+function assertKind(entry: EntryRead, kind: EntryKind): void {
+  if (entry.kind === kind) return;
+  throw new LcmError('conflict', `the entry at ${entry.key} is a ${entry.kind}, not a ${kind}`);
 }

@@ -87,6 +87,10 @@ describe('commits', () => {
     expect(await codeOf(patch)).toBe('conflict');
     const deleteAsConfig = store.commit('commits', [{ op: 'delete', key: 'secret/db' }], { actor });
     expect(await codeOf(deleteAsConfig)).toBe('conflict');
+    const head = await store.headRevision('commits');
+    expect(await codeOf(store.rollback('commits', 'secret/db', head, { actor }))).toBe('conflict');
+    expect(await codeOf(store.diff('commits', 'secret/db', head, head))).toBe('conflict');
+    expect(await codeOf(store.rollback('commits', 'secret/db', 1, { actor }))).toBe('conflict');
   });
 });
 
