@@ -142,6 +142,22 @@ export class SecretService {
   }
 
   /**
+   * Restores the value a secret had at `revision` as its next version, sealed anew under the
+   * current data key: a restore is a new revision and a new version, history is not rewritten.
+   */
+  async rollback(
+    tenant: string,
+    key: string,
+    revision: Revision,
+    actor: string,
+    expectRevision?: Revision,
+  ): Promise<{ key: string; revision: Revision; version: number }> {
+    const old = await this.read(tenant, key, { revision });
+    const { value } = await this.reveal(tenant, old, 'current');
+    return this.write(tenant, key, { value }, actor, expectRevision);
+  }
+
+  /**
    * The change a multi-key commit needs to put a secret: the value sealed as the key's next
    * version, on the key's current state. The commit must expect that state.
    */

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { LcmError } from '../../../core/index.ts';
+import { secretServiceOf } from '../../secrets/index.ts';
 import { pathKey, tenantAccess } from '../access.ts';
 import type { AppEnv, OriginServices } from '../app-env.ts';
 import { writeConditions } from '../preconditions.ts';
@@ -44,6 +46,22 @@ export function historyRoutes(services: OriginServices): Hono<AppEnv> {
     const conditions = writeConditions(c, key);
     const { value } = await readJsonBody(c, SMALL_BODY_LIMITS);
     const { revision } = parseBody(rollbackSchema, value);
+
+    // A secret is restored by the secrets layer: opened and sealed again as its next version.
+    const target = await store.readEntry(tenant, key, { revision }).catch((error: unknown) => {
+      if (error instanceof LcmError && error.code === 'not_found') return undefined;
+      throw error;
+    });
+    if (target?.kind === 'secret') {
+      const restored = await secretServiceOf(store).rollback(
+        tenant,
+        key,
+        revision,
+        c.get('grant').tokenId,
+        conditions.expect?.[key],
+      );
+      return c.json({ key, revision: restored.revision, version: restored.version, op: 'put' });
+    }
 
     const result = await store.rollback(tenant, key, revision, {
       actor: c.get('grant').tokenId,
