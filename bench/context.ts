@@ -28,6 +28,8 @@ export interface Benchmark {
   id: string;
   title: string;
   how: string;
+  /** Measured runs in a full run when `--runs` is not given; 5 when absent. */
+  defaultRuns?: number;
   run(context: BenchContext): Promise<import('./result.ts').BenchmarkOutcome>;
 }
 

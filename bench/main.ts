@@ -11,11 +11,14 @@ import { renderReadme } from './report.ts';
 import type { BenchmarkResult } from './result.ts';
 import { describeMachine, type MachineInfo } from './support/machine.ts';
 import { installPeers, missingPrograms } from './support/peer-install.ts';
-import { installCleanup, startProcess, stopProcess } from './support/processes.ts';
+import { installCleanup, removeOnExit, startProcess, stopProcess } from './support/processes.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
+
+/** Time a benchmark process gets to stop its servers before it is killed. */
+const BENCHMARK_STOP_GRACE_MS = 20_000;
 
 /** Longest one benchmark may take before the driver stops it, full and quick. */
 const BENCHMARK_TIMEOUT_MS = 8 * 60_000;
@@ -86,6 +89,7 @@ async function main(): Promise<number> {
   );
   const results = await loadResults(resultsPath, machine, values.quick);
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'lcm-bench-driver-'));
+  removeOnExit(scratch);
   let failures = 0;
 
   try {
@@ -143,6 +147,7 @@ async function runOne(id: string, scratch: string, options: RunOptions): Promise
     name: `benchmark ${id}`,
     cwd: REPO_ROOT,
     echoStderr: true,
+    stopGraceMs: BENCHMARK_STOP_GRACE_MS,
   });
   const timeoutMs = options.quick ? QUICK_BENCHMARK_TIMEOUT_MS : BENCHMARK_TIMEOUT_MS;
   let timedOut = false;

@@ -38,14 +38,19 @@ for (const [id, ms] of selfMs) {
   const where = frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/');
   const name = `${frame.functionName || '(anonymous)'} ${where ? `${shortPath(where)}:${frame.lineNumber + 1}` : ''}`;
   byFunction.set(name, (byFunction.get(name) ?? 0) + ms);
-  byArea.set(area(where, frame.functionName), (byArea.get(area(where, frame.functionName)) ?? 0) + ms);
+  byArea.set(
+    area(where, frame.functionName),
+    (byArea.get(area(where, frame.functionName)) ?? 0) + ms,
+  );
 }
 
 const totalMs = (profile.endTime - profile.startTime) / 1000;
 const print = (title: string, table: Map<string, number>, count: number) => {
   process.stdout.write(`\n${title}\n`);
   for (const [name, ms] of [...table].sort((a, b) => b[1] - a[1]).slice(0, count)) {
-    process.stdout.write(`${ms.toFixed(1).padStart(9)} ms ${((ms / totalMs) * 100).toFixed(1).padStart(5)}%  ${name}\n`);
+    process.stdout.write(
+      `${ms.toFixed(1).padStart(9)} ms ${((ms / totalMs) * 100).toFixed(1).padStart(5)}%  ${name}\n`,
+    );
   }
 };
 process.stdout.write(`${file}: ${totalMs.toFixed(0)} ms profiled\n`);

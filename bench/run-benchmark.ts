@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { BENCHMARKS } from './benchmarks/index.ts';
 import { type BenchContext, SkipBenchmark } from './context.ts';
 import type { BenchmarkResult } from './result.ts';
-import { installCleanup, stopAll } from './support/processes.ts';
+import { installCleanup, removeOnExit, stopAll } from './support/processes.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,10 +32,11 @@ async function main(): Promise<void> {
 
   const benchmark = await BENCHMARKS[id]();
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), `lcm-bench-${id}-`));
+  removeOnExit(tmpDir);
   const quick = values.quick;
   const context: BenchContext = {
     quick,
-    runs: values.runs ? Number(values.runs) : quick ? 2 : 5,
+    runs: values.runs ? Number(values.runs) : quick ? 2 : (benchmark.defaultRuns ?? 5),
     warmups: 1,
     peers: !values['no-peers'],
     tmpDir,

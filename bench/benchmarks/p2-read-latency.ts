@@ -31,7 +31,7 @@ export const readLatency: Benchmark = {
     const rate = Math.max(100, Math.round(maxRate.requestsPerSecond / 2));
     context.log(`agent maximum ${maxRate.requestsPerSecond.toFixed(0)}/s, measuring at ${rate}/s`);
 
-    const durationMs = context.quick ? 3_000 : 8_000;
+    const durationMs = context.quick ? 3_000 : 5_000;
     const measure = (port: number, ms = durationMs) =>
       runFixedRate({
         host: LOOPBACK,

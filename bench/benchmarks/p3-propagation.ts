@@ -31,6 +31,7 @@ interface Writer {
 export const propagation: Benchmark = {
   id: 'p3',
   title: 'Propagation',
+  defaultRuns: 3,
   how:
     'One writer changes one field of a 1 KB value; N watchers note when they can read the ' +
     'new value: for us, N agents each with a long-poll on their local watch endpoint (so the ' +
@@ -41,7 +42,7 @@ export const propagation: Benchmark = {
     'are measured in turn within each run, watchers spread over a few processes per system.',
   async run(context) {
     const counts = context.quick ? [1, 10] : [1, 10, 100];
-    const writesPerRun = context.quick ? 10 : 30;
+    const writesPerRun = context.quick ? 10 : 40;
     const origin = await startOrigin({
       repoRoot: context.repoRoot,
       dataRoot: context.tmpDir,

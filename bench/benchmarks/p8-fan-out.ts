@@ -37,6 +37,7 @@ type Arrivals = Record<string, number[]>;
 export const fanOut: Benchmark = {
   id: 'p8',
   title: 'Fan-out scale',
+  defaultRuns: 3,
   how:
     'Light protocol clients (bench/load/light-agents.ts: a real WebSocket each, hello, ' +
     'snapshot, pongs and acks through protocol/, no replica), up to ' +

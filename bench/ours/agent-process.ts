@@ -56,7 +56,7 @@ export async function startAgent(options: AgentStartOptions): Promise<AgentProce
       '--data',
       dataDir,
     ],
-    { name: 'agent', cpus: options.cpus, env: { LCM_LOG_LEVEL: 'warn' } },
+    { name: 'agent', cpus: options.cpus, env: { LCM_LOG_LEVEL: 'warn' }, stopGraceMs: 10_000 },
   );
   const url = `http://${LOOPBACK}:${port}`;
   const agent: AgentProcess = {
@@ -64,7 +64,7 @@ export async function startAgent(options: AgentStartOptions): Promise<AgentProce
     port,
     url,
     dataDir,
-    stop: () => stopProcess(managed, 10_000),
+    stop: () => stopProcess(managed),
   };
   if (!options.noWait) {
     await waitFor(

@@ -6,7 +6,7 @@ export async function agentTenantStatus(
   tenant: string,
 ): Promise<{ connected: boolean; revision: number } | null> {
   const response = await fetch(`${agentUrl}/v1/status`).catch(() => null);
-  if (!response || response.status !== 200) return null;
+  if (response?.status !== 200) return null;
   const status = (await response.json()) as {
     connected: boolean;
     tenants: Record<string, { revision: number }>;
@@ -26,7 +26,7 @@ export async function waitForRevision(
     `${agentUrl} to hold ${tenant} at revision ${revision}`,
     async () => {
       const status = await agentTenantStatus(agentUrl, tenant);
-      return status !== null && status.connected && status.revision >= revision;
+      return status?.connected && status.revision >= revision;
     },
     timeoutMs,
     intervalMs,

@@ -51,7 +51,12 @@ export async function startOrigin(options: OriginStartOptions): Promise<OriginPr
       '--data',
       dataDir,
     ],
-    { name: 'origin', cpus: options.cpus, env: { LCM_LOG_LEVEL: 'warn', ...options.env } },
+    {
+      name: 'origin',
+      cpus: options.cpus,
+      env: { LCM_LOG_LEVEL: 'warn', ...options.env },
+      stopGraceMs: 10_000,
+    },
   );
   const url = `http://${LOOPBACK}:${port}`;
   await waitFor(
@@ -71,6 +76,6 @@ export async function startOrigin(options: OriginStartOptions): Promise<OriginPr
     wsUrl: `ws://${LOOPBACK}:${port}`,
     adminToken,
     dataDir,
-    stop: () => stopProcess(managed, 10_000),
+    stop: () => stopProcess(managed),
   };
 }

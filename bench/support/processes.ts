@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** How long a stopped process gets between SIGTERM and SIGKILL. */
@@ -18,6 +19,8 @@ export interface StartOptions {
   ipc?: boolean;
   /** Copy the child's stderr to ours as it comes (progress of benchmark children). */
   echoStderr?: boolean;
+  /** Time between SIGTERM and SIGKILL when it is stopped; 3 s when absent. */
+  stopGraceMs?: number;
 }
 
 /** A process the benchmark started and will stop, with the output it printed so far. */
@@ -29,6 +32,8 @@ export interface ManagedProcess {
   output(): string;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
+  /** Time between SIGTERM and SIGKILL when it is stopped. */
+  stopGraceMs: number;
 }
 
 const OUTPUT_TAIL_BYTES = 8_192;
@@ -76,6 +81,7 @@ export function startProcess(
     pid: child.pid,
     output: () => tail,
     exited,
+    stopGraceMs: options.stopGraceMs ?? STOP_GRACE_MS,
   };
   running.add(managed);
   void exited.then(() => running.delete(managed));
@@ -83,7 +89,10 @@ export function startProcess(
 }
 
 /** Stops one process group: SIGTERM, then SIGKILL after a grace period. */
-export async function stopProcess(managed: ManagedProcess, graceMs = STOP_GRACE_MS): Promise<void> {
+export async function stopProcess(
+  managed: ManagedProcess,
+  graceMs = managed.stopGraceMs,
+): Promise<void> {
   if (!running.has(managed)) return;
   signalGroup(managed.pid, 'SIGTERM');
   const timer = setTimeout(() => signalGroup(managed.pid, 'SIGKILL'), graceMs);
@@ -99,9 +108,17 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((managed) => stopProcess(managed)));
 }
 
-/** Kills every process group still running, synchronously; for the process `exit` event. */
+const scratchDirs = new Set<string>();
+
+/** Removes `dir` when this process exits, however it exits (but SIGKILL). */
+export function removeOnExit(dir: string): void {
+  scratchDirs.add(dir);
+}
+
+/** Kills every process group still running and removes scratch folders, synchronously. */
 function killAllNow(): void {
   for (const managed of running) signalGroup(managed.pid, 'SIGKILL');
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
