@@ -49,6 +49,8 @@ export interface SessionContext {
   head(tenant: string): number;
   /** Reads the tenant's head from the store and records it. */
   refreshHead(tenant: string): Promise<number>;
+  /** The tenant's snapshot; sessions asking at the same time share one read. */
+  snapshot(tenant: string): ReturnType<ReplicationSource['snapshot']>;
   /** Tenant data keys for agents with a public key (secrets); absent, none are sent. */
   dataKeys?: DataKeyDistributor | undefined;
   /** False once the session's token was revoked: such an agent gets no new data keys. */
@@ -464,7 +466,7 @@ export class AgentSession {
     stream.needSnapshot = false;
     let snapshot: Awaited<ReturnType<ReplicationSource['snapshot']>>;
     try {
-      snapshot = await store.snapshot(stream.tenant);
+      snapshot = await this.context.snapshot(stream.tenant);
     } catch (error) {
       if (!(error instanceof LcmError) || error.code !== 'not_found') throw error;
       snapshot = { revision: 0, entries: [] };

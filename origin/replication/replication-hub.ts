@@ -11,6 +11,7 @@ import type {
   CommitEvent,
   DataKeyDistributor,
   ReplicationSource,
+  TenantSnapshot,
 } from './contract.ts';
 import { toDeltaCommits } from './delta-commits.ts';
 import { HubMetrics } from './hub-metrics.ts';
@@ -52,6 +53,7 @@ export interface HubDeps {
 export class ReplicationHub {
   private readonly sessions = new Set<AgentSession>();
   private readonly heads = new Map<string, number>();
+  private readonly snapshotReads = new Map<string, Promise<TenantSnapshot>>();
   private readonly wss: WebSocketServer;
   private readonly codec: FrameCodec;
   private readonly settings: HubSettings;
@@ -132,6 +134,20 @@ export class ReplicationHub {
     }
   }
 
+  /**
+   * One snapshot read per tenant at a time, shared by every session that asks while it runs, so
+   * that many agents resnapshotting at once cost one copy of the tenant in memory, not many.
+   */
+  private sharedSnapshot(tenant: string): Promise<TenantSnapshot> {
+    const running = this.snapshotReads.get(tenant);
+    if (running !== undefined) return running;
+    const reading = this.deps.store.snapshot(tenant).finally(() => {
+      this.snapshotReads.delete(tenant);
+    });
+    this.snapshotReads.set(tenant, reading);
+    return reading;
+  }
+
   private async refreshHead(tenant: string): Promise<number> {
     let head = 0;
     try {
@@ -181,6 +197,7 @@ export class ReplicationHub {
           logger: this.deps.logger,
           head: (tenant) => this.heads.get(tenant) ?? 0,
           refreshHead: (tenant) => this.refreshHead(tenant),
+          snapshot: (tenant) => this.sharedSnapshot(tenant),
           dataKeys: this.deps.dataKeys,
           stillAuthorized: async () => (await this.deps.authenticate(token!.trim())) !== null,
         },
