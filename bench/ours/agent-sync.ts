@@ -26,7 +26,7 @@ export async function waitForRevision(
     `${agentUrl} to hold ${tenant} at revision ${revision}`,
     async () => {
       const status = await agentTenantStatus(agentUrl, tenant);
-      return status?.connected && status.revision >= revision;
+      return status?.connected === true && status.revision >= revision;
     },
     timeoutMs,
     intervalMs,
