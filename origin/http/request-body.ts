@@ -2,15 +2,25 @@ import type { Context } from 'hono';
 import { type JsonValue, LcmError, parseJsonValue, type ValueLimits } from '../../core/index.ts';
 
 /**
+ * Most bytes of an oversized body read and thrown away so that the client, still sending, gets
+ * to read the 413; past this the connection is cut instead.
+ */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
  * Reads a request body of at most `maxBytes`: a declared Content-Length over the limit is refused
- * before anything is read, and a body without one is cut off as soon as it passes the limit.
+ * before anything is kept, and a body without one is refused as soon as it passes the limit. The
+ * rest of a refused body is read and dropped (up to {@link DISCARD_LIMIT_BYTES}), because a client
+ * cut off in the middle of its upload never sees the answer.
  */
 export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = new LcmError('too_large', `the body is larger than ${maxBytes} bytes`);
+  const stream = c.req.raw.body;
   const declared = c.req.header('content-length');
   if (declared !== undefined && Number(declared) > maxBytes) {
-    throw new LcmError('too_large', `the body is larger than ${maxBytes} bytes`);
+    if (stream !== null) await discard(stream.getReader(), 0);
+    throw tooLarge;
   }
-  const stream = c.req.raw.body;
   if (stream === null) return new Uint8Array(0);
 
   const chunks: Uint8Array[] = [];
@@ -21,12 +31,26 @@ export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
-      throw new LcmError('too_large', `the body is larger than ${maxBytes} bytes`);
+      await discard(reader, size);
+      throw tooLarge;
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks);
+}
+
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number) {
+  let total = alreadyRead;
+  try {
+    while (total <= DISCARD_LIMIT_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: there is nobody left to answer.
+  }
 }
 
 /** The media type of the request, lowercase, without parameters; undefined when absent. */
