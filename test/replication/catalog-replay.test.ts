@@ -47,6 +47,7 @@ describe.skipIf(!hasCatalog())(
       let fullValueBytes = 0;
       let previousRevision = 0;
       const propagationMs: number[] = [];
+      const writeMs: number[] = [];
 
       for (const file of files) {
         const text = readFileSync(file, 'utf8');
@@ -59,20 +60,22 @@ describe.skipIf(!hasCatalog())(
           ),
         );
         const started = performance.now();
+        const arrivals = watches.map((watch) =>
+          watch.then((response) => ({ response, at: performance.now() })),
+        );
         const written = await api('PUT', `/v1/tenants/${TENANT}/entries/${KEY}`, { raw: text });
         expect(written.status).toBe(200);
+        writeMs.push(performance.now() - started);
         const { revision, hash } = written.body as { revision: number; hash: string };
-        const writtenAt = performance.now();
 
-        for (const watch of watches) {
-          const response = await watch;
+        const served = await Promise.all(arrivals);
+        propagationMs.push(Math.max(...served.map(({ at }) => at)) - started);
+        for (const { response } of served) {
           expect(response.status).toBe(200);
           expect(response.headers.get('etag')).toBe(`"${revision}"`);
           const value = (await response.json()) as JsonValue;
           expect(await contentHash(value)).toBe(hash);
         }
-        propagationMs.push(performance.now() - writtenAt);
-        expect(writtenAt - started).toBeGreaterThanOrEqual(0);
         previousRevision = revision;
       }
 
@@ -92,9 +95,11 @@ describe.skipIf(!hasCatalog())(
             `(${((100 * status.bytesSent) / fullValueBytes).toFixed(2)}%)`,
         );
       }
+      const writes = [...writeMs].sort((a, b) => a - b);
       console.info(
-        `write acknowledged → both agents serving (ms): p50 ${percentile(sorted, 50).toFixed(1)}, ` +
-          `p95 ${percentile(sorted, 95).toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)}`,
+        `write issued → both agents serving (ms): p50 ${percentile(sorted, 50).toFixed(1)}, ` +
+          `p95 ${percentile(sorted, 95).toFixed(1)}, max ${sorted.at(-1)!.toFixed(1)}; ` +
+          `the PUT alone: p50 ${percentile(writes, 50).toFixed(1)}, p95 ${percentile(writes, 95).toFixed(1)}`,
       );
     });
   },
