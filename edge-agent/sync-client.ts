@@ -24,6 +24,9 @@ const ACK_DELAY_MS = 5;
 /** Least wait before retrying after the origin refused the token: a person must act first. */
 const AUTH_REFUSED_RETRY_MS = 5_000;
 
+/** Frames received but not yet applied, past which the agent stops reading its socket. */
+const MAX_BACKLOG_FRAMES = 64;
+
 /** Path of the replication endpoint on the origin. */
 export const REPLICATE_PATH = '/v1/replicate';
 
@@ -82,6 +85,7 @@ export class SyncClient {
   private readonly sync = new Map<string, TenantSync>();
   private readonly heads = new Map<string, number>();
   private inbox: Promise<void> = Promise.resolve();
+  private backlog = 0;
   private attempt = 0;
   private connections = 0;
   private retryHintMs = 0;
@@ -169,7 +173,14 @@ export class SyncClient {
     socket.on('message', (data: Buffer) => {
       this.lastFrameAt = Date.now();
       this.options.metrics.bytesReceived.inc(data.byteLength);
-      this.inbox = this.inbox.then(() => this.receive(socket, data));
+      // Frames wait here while earlier ones are applied; past a bound the socket stops reading,
+      // so that the origin sees its send buffer grow and falls back to the change log.
+      if (++this.backlog >= MAX_BACKLOG_FRAMES) socket.pause();
+      this.inbox = this.inbox
+        .then(() => this.receive(socket, data))
+        .finally(() => {
+          if (--this.backlog < MAX_BACKLOG_FRAMES / 2 && socket.isPaused) socket.resume();
+        });
     });
     socket.on('unexpected-response', (_request, response) => {
       const status = response.statusCode ?? 0;
