@@ -1,10 +1,11 @@
 // Many light protocol clients in one process, for the fan-out benchmark (P8): each opens its
 // own WebSocket to the origin's /v1/replicate, says hello, takes the snapshot, answers pings
-// and acknowledges deltas, as an agent does, but keeps no replica. Each notes the monotonic
-// time at which a delta frame carrying each revision arrives (before decoding it).
+// and acknowledges deltas, as an agent does, but keeps no replica and checks no frame. Each
+// notes the monotonic time at which a delta frame carrying each revision arrives.
 // Input: LIGHT_AGENTS_OPTIONS (JSON). IPC: {type:'ready'}; on {type:'report'} answers
 // {type:'report', arrivals: {revision: [ms, ...]}}; on {type:'close'} closes and exits.
 import { randomUUID } from 'node:crypto';
+import { Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
 import { FrameCodec, type Message, PROTOCOL_VERSION } from '../../protocol/index.ts';
 
@@ -17,6 +18,9 @@ interface Options {
 
 const options = JSON.parse(process.env.LIGHT_AGENTS_OPTIONS ?? '{}') as Options;
 const codec = new FrameCodec();
+// Incoming frames are read with plain msgpackr, without the schema check an agent makes, so
+// that the time measured is the origin's delivery, not this client's validation work.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const arrivals = new Map<number, number[]>();
 const sockets: WebSocket[] = [];
@@ -46,7 +50,7 @@ function openOne(): Promise<void> {
     });
     socket.on('message', (data: Buffer) => {
       const at = now();
-      const message: Message = codec.decode(data);
+      const message = unpackr.unpack(data) as Message;
       if (message.type === 'ping') {
         socket.send(codec.encode({ type: 'pong', at: message.at }));
       } else if (message.type === 'welcome') {

@@ -40,10 +40,18 @@ export async function startAgentFleet(
     hosts.push(
       startProcess(
         process.execPath,
-        ['--import', 'tsx', path.join(context.repoRoot, 'bench', 'ours', 'agent-host.ts')],
+        [
+          ...(context.profileDir
+            ? ['--cpu-prof', `--cpu-prof-dir=${path.join(context.profileDir, 'agent-host')}`]
+            : []),
+          '--import',
+          'tsx',
+          path.join(context.repoRoot, 'bench', 'ours', 'agent-host.ts'),
+        ],
         {
           name: 'agent host',
           ipc: true,
+          stopGraceMs: 10_000,
           env: {
             AGENT_HOST_OPTIONS: JSON.stringify({
               originWsUrl: options.originWsUrl,
