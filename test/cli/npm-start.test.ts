@@ -95,6 +95,20 @@ describe('npm start (scripts/start.js)', () => {
     );
     expect(JSON.parse(read.stdout)).toEqual(parseYaml(example));
 
+    const secretToken = readFileSync(join(data.path, 'agent-secret.token'), 'utf8').trim();
+    const secretArgs = ['--tenant', 'demo', 'providers/openai/api-key'];
+    const secret = await runLcm(
+      ['secret', 'get', '--agent', agent, ...secretArgs, '--reveal', '--secret-token', secretToken],
+      {},
+    );
+    expect(secret.code, secret.stderr).toBe(0);
+    const exampleSecret = join(PROJECT_ROOT, 'examples/secrets/providers/openai/api-key.json');
+    expect(JSON.parse(secret.stdout)).toEqual(JSON.parse(readFileSync(exampleSecret, 'utf8')));
+    const keys = await runLcm(['keys', 'ls', '--tenant', 'demo', '--json'], {
+      env: { LCM_ORIGIN: origin, LCM_TOKEN: adminToken() },
+    });
+    expect(JSON.parse(keys.stdout)).toMatchObject({ tenant: 'demo', versions: [{ version: 1 }] });
+
     const head = async () => {
       const listing = await runLcm(['tenant', 'ls', '--json'], {
         env: { LCM_ORIGIN: origin, LCM_TOKEN: adminToken() },
