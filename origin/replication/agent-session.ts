@@ -19,6 +19,12 @@ import { chunkEntries } from './snapshot-chunks.ts';
 /** Commit times kept per tenant to measure lag; beyond this, lag is measured more coarsely. */
 const MAX_TRACKED_COMMITS = 10_000;
 
+/** Tries to send a tenant's data keys at hello while the key provider is unavailable. */
+const DATA_KEY_TRIES = 6;
+
+/** First pause before sending data keys again; doubles with each try. */
+const DATA_KEY_RETRY_MS = 1_000;
+
 /** Polling interval while waiting for a socket's buffer to drain. */
 const DRAIN_POLL_MS = 5;
 
@@ -163,6 +169,26 @@ export class AgentSession {
       wrapped: new Uint8Array(bytes),
     }));
     if (dataKeysFrame.length > 0) this.send({ type: 'keys', tenant, dataKeys: dataKeysFrame });
+  }
+
+  /**
+   * Data keys at hello must not stop replication of configs: when the key provider is down they
+   * are sent again a little later, and other failures (a public key that is not X25519) leave
+   * the agent without keys, which only its secrets feel.
+   */
+  private async sendDataKeysAtHello(tenant: string, attempt: number): Promise<void> {
+    try {
+      await this.sendDataKeys(tenant);
+    } catch (error) {
+      const code = error instanceof LcmError ? error.code : 'internal';
+      this.context.logger.warn({ agentId: this.agentId, tenant, code }, 'data keys not sent');
+      if (code !== 'kek_unavailable' || attempt >= DATA_KEY_TRIES || this.closed) return;
+      const retry = setTimeout(
+        () => void this.sendDataKeysAtHello(tenant, attempt + 1),
+        DATA_KEY_RETRY_MS * 2 ** (attempt - 1),
+      );
+      retry.unref();
+    }
   }
 
   /** Tells the agent to come back after `retryAfterMs`, and closes the connection. */
@@ -327,7 +353,7 @@ export class AgentSession {
     );
     // Data keys go out before any snapshot or delta, so the agent can open what follows.
     this.agentPublicKey = hello.agentPublicKey;
-    for (const cursor of hello.tenants) await this.sendDataKeys(cursor.tenant);
+    for (const cursor of hello.tenants) await this.sendDataKeysAtHello(cursor.tenant, 1);
     this.pump();
   }
 
@@ -354,18 +380,6 @@ export class AgentSession {
     let acked = 0;
     while (acked < stream.unacked.length && stream.unacked[acked]!.revision <= revision) acked++;
     stream.unacked.splice(0, acked);
-
-    const labels = { agent: this.agentId!, tenant };
-    const progress = this.progress()[tenant]!;
-    this.context.metrics.appliedRevision.set(labels, revision);
-    this.context.metrics.lagRevisions.set(labels, progress.lagRevisions);
-    this.context.metrics.lagSeconds.set(labels, progress.lagMs / 1000);
-  }
-
-  /** Labels this session set on per-agent metrics, to remove when it closes. */
-  metricLabels(): Array<{ agent: string; tenant: string }> {
-    if (this.agentId === undefined) return [];
-    return [...this.streams.keys()].map((tenant) => ({ agent: this.agentId!, tenant }));
   }
 
   private flush(): void {
