@@ -1,5 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
+/** One agent's progress on one tenant, as the per-agent gauges report it at each scrape. */
+export interface AgentTenantProgress {
+  agentId: string;
+  tenant: string;
+  appliedRevision: number;
+  lagRevisions: number;
+  lagMs: number;
+}
+
 /** The replication hub's metrics, registered in the origin's registry. */
 export class HubMetrics {
   readonly agentsConnected: Gauge;
@@ -12,8 +21,17 @@ export class HubMetrics {
   readonly lagRevisions: Gauge;
   readonly lagSeconds: Gauge;
 
-  constructor(registry: Registry) {
+  /**
+   * `progress` lists every connected agent's tenants; the per-agent gauges are filled from it at
+   * each scrape, so a stuck agent's lag keeps growing and a gone agent leaves no series behind.
+   */
+  constructor(registry: Registry, progress: () => AgentTenantProgress[]) {
     const registers = [registry];
+    const fill = (gauge: Gauge, value: (row: AgentTenantProgress) => number) => {
+      gauge.reset();
+      for (const row of progress())
+        gauge.set({ agent: row.agentId, tenant: row.tenant }, value(row));
+    };
     this.agentsConnected = new Gauge({
       name: 'lcm_replication_agents_connected',
       help: 'Agents connected and past their hello',
@@ -52,18 +70,27 @@ export class HubMetrics {
       help: 'Revision an agent acknowledged as applied',
       labelNames: ['agent', 'tenant'],
       registers,
+      collect() {
+        fill(this, (row) => row.appliedRevision);
+      },
     });
     this.lagRevisions = new Gauge({
       name: 'lcm_replication_agent_lag_revisions',
       help: 'Revisions between the tenant head and what an agent acknowledged',
       labelNames: ['agent', 'tenant'],
       registers,
+      collect() {
+        fill(this, (row) => row.lagRevisions);
+      },
     });
     this.lagSeconds = new Gauge({
       name: 'lcm_replication_agent_lag_seconds',
       help: 'Age of the oldest commit an agent has not acknowledged yet',
       labelNames: ['agent', 'tenant'],
       registers,
+      collect() {
+        fill(this, (row) => row.lagMs / 1000);
+      },
     });
   }
 }

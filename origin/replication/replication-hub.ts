@@ -64,7 +64,15 @@ export class ReplicationHub {
   constructor(private readonly deps: HubDeps) {
     this.settings = { ...DEFAULT_HUB_SETTINGS, ...deps.settings };
     this.codec = new FrameCodec({ maxFrameBytes: this.settings.maxFrameBytes });
-    this.metrics = new HubMetrics(deps.registry);
+    this.metrics = new HubMetrics(deps.registry, () =>
+      this.agents().flatMap((agent) =>
+        Object.entries(agent.tenants).map(([tenant, progress]) => ({
+          agentId: agent.agentId,
+          tenant,
+          ...progress,
+        })),
+      ),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.settings.maxFrameBytes,
@@ -211,11 +219,6 @@ export class ReplicationHub {
     if (!this.sessions.delete(session)) return;
     if (session.agentId === undefined) return;
     this.metrics.agentsConnected.dec();
-    for (const labels of session.metricLabels()) {
-      this.metrics.appliedRevision.remove(labels);
-      this.metrics.lagRevisions.remove(labels);
-      this.metrics.lagSeconds.remove(labels);
-    }
     this.deps.logger.info({ agentId: session.agentId }, 'agent disconnected');
   }
 }

@@ -194,6 +194,14 @@ describe('the hub in process, with short heartbeats and small buffers', () => {
           .flatMap((d) => d.commits.map((c) => c.revision));
         expect(revisions).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
       }, 20_000);
+      // The raw client never acknowledges: its lag is the whole history, and it grows with time.
+      const lag = await hub.registry.metrics();
+      expect(lag).toContain(
+        'lcm_replication_agent_lag_revisions{agent="raw-client",tenant="acme"} 300',
+      );
+      expect(lag).toMatch(
+        /lcm_replication_agent_lag_seconds\{agent="raw-client",tenant="acme"\} 0\.[0-9]*[1-9]/,
+      );
       client.socket.close();
     } finally {
       await hub.close();
