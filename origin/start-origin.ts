@@ -75,15 +75,16 @@ export async function startOrigin(
   const tokens = new TokenStore(store);
   await provisionAdmin(config, tokens, logger);
   let hub: ReplicationHub | undefined;
+  const metrics = new OriginMetrics();
   const secrets = await startSecrets({
     store,
     kek: extras.kek ?? resolveKekConfig({}, process.env),
     dataDir: config.dataDir,
     logger,
     hub: () => hub,
+    registry: metrics.registry,
   });
 
-  const metrics = new OriginMetrics();
   for (const tenant of await store.listTenants()) {
     metrics.headRevision.set({ tenant: tenant.id }, tenant.headRevision);
   }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { RouteGroup } from '../http/app.ts';
 import { createKeyProvider } from '../keys/create-key-provider.ts';
 import { DataKeyCache } from '../keys/data-key-cache.ts';
@@ -10,6 +11,7 @@ import type { OriginStore } from '../store/origin-store.ts';
 import { type AgentDataKeySource, agentDataKeySource } from './agent-data-keys.ts';
 import { secretRoutes } from './secret-routes.ts';
 import { registerSecretService, SecretService } from './secret-service.ts';
+import { SecretsMetrics } from './secrets-metrics.ts';
 import { StoreSecretSource } from './store-secret-source.ts';
 
 /** What {@link startSecrets} needs from the origin process. */
@@ -20,6 +22,8 @@ export interface SecretsDeps {
   logger: Logger;
   /** The replication hub, once attached. */
   hub: () => ReplicationHub | undefined;
+  /** Registry for the secrets metrics; without one, none are kept. */
+  registry?: Registry;
 }
 
 /** The running secrets subsystem of an origin. */
@@ -50,6 +54,8 @@ export async function startSecrets(deps: SecretsDeps): Promise<RunningSecrets> {
     'key provider ready',
   );
 
+  const metrics =
+    deps.registry === undefined ? undefined : new SecretsMetrics(deps.registry, provider.kind);
   const cache = new DataKeyCache({
     ttlMs: deps.kek.cacheTtlMs,
     staleIfErrorMs: deps.kek.staleIfErrorMs,
@@ -60,6 +66,7 @@ export async function startSecrets(deps: SecretsDeps): Promise<RunningSecrets> {
     provider,
     cache,
     onEvent: (event) => {
+      metrics?.onDataKeyEvent(event);
       if (event.type === 'stale_data_key_served') {
         log.warn({ tenant: event.tenant, dekVersion: event.version }, 'provider down: stale key');
       } else if (event.type === 'data_key_created' || event.type === 'data_key_retired') {
@@ -75,6 +82,7 @@ export async function startSecrets(deps: SecretsDeps): Promise<RunningSecrets> {
     secrets: new StoreSecretSource(deps.store),
     batchSize: deps.kek.reencryptBatch,
     onProgress: (status) => {
+      metrics?.onRotation(status);
       const fields = { ...status, dekVersion: status.targetVersion };
       if (status.state === 'failed') log.warn(fields, 'secret re-encryption stopped');
       else if (status.state === 'done') log.info(fields, 'secret re-encryption done');

@@ -145,7 +145,13 @@ describe('secrets never leak', () => {
     expect(dataKeys.length).toBeGreaterThan(0);
     const adminToken = origin.adminToken;
 
+    const metrics = await (await fetch(`${origin.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /lcm_origin_kek_requests_total\{provider="vault",operation="unwrap",outcome="error"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/lcm_origin_dek_stale_served_total\{tenant="leak"\} [1-9]/);
     const texts: Record<string, string> = {
+      metrics,
       originLogs: origin.logs.join('\n'),
       agentLogs: agent.logs.join('\n'),
       answers: answers.map((a) => a.text).join('\n'),
