@@ -71,6 +71,33 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/v1/tenants/{tenant}/compact': {
     post: { summary: 'Compact the change log now (admin)', responses: { 200: '{horizon}' } },
   },
+  '/v1/tenants/{tenant}/secrets/{key}': {
+    get: {
+      summary:
+        'Secret metadata; the plaintext with ?reveal=true for tokens allowed to reveal ' +
+        '(&version=previous during an overlap; ?revision=N or ?snapshot=NAME)',
+      responses: { 200: 'metadata [and value]', 403: 'forbidden', 404: 'not_found' },
+    },
+    put: {
+      summary: 'Write a secret {value, rotate?: {overlapSeconds}, rotation?}, sealed at the origin',
+      responses: { 200: '{key, revision, version}', 503: 'kek_unavailable' },
+    },
+  },
+  '/v1/tenants/{tenant}/keys': {
+    get: { summary: 'Data key versions and rotation progress', responses: { 200: 'keys' } },
+  },
+  '/v1/tenants/{tenant}/keys/rotate': {
+    post: {
+      summary: 'New data key version; secrets re-encrypted in the background (admin)',
+      responses: { 202: 'rotation status', 503: 'kek_unavailable' },
+    },
+  },
+  '/v1/keys/rewrap': {
+    post: {
+      summary: 'Re-wrap every data key under the current key-encryption key (admin)',
+      responses: { 200: '{rewrapped, total, kekId}', 503: 'kek_unavailable' },
+    },
+  },
   '/v1/tokens': {
     post: { summary: 'Create a token (admin); shown once', responses: { 201: '{id, token}' } },
     get: { summary: 'List tokens (admin)', responses: { 200: 'tokens' } },
