@@ -10,7 +10,7 @@ export interface HttpRequest {
   url: string;
   token?: string;
   headers?: Record<string, string>;
-  /** A string body is sent as is; anything else is sent as JSON. */
+  /** A string or byte body is sent as it is; anything else is sent as JSON. */
   body?: unknown;
   contentType?: string;
   timeoutMs?: number;
@@ -35,9 +35,10 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
   if (request.token) headers.authorization = `Bearer ${request.token}`;
 
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (request.body !== undefined) {
-    body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+    const raw = typeof request.body === 'string' || request.body instanceof Uint8Array;
+    body = raw ? (request.body as string | Uint8Array) : JSON.stringify(request.body);
     headers['content-type'] = request.contentType ?? 'application/json';
   }
 

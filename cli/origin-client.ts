@@ -168,11 +168,21 @@ export class OriginClient {
   async putEntry(
     tenant: string,
     key: string,
-    value: JsonValue | string,
+    value: JsonValue,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    return this.putEntryText(tenant, key, JSON.stringify(value), options);
+  }
+
+  /** Writes a whole value given as its JSON text, sent as it is. */
+  async putEntryText(
+    tenant: string,
+    key: string,
+    json: string | Uint8Array,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
     return this.#json('PUT', entryPath(tenant, key), {
-      body: typeof value === 'string' ? value : JSON.stringify(value),
+      body: json,
       headers: conditionHeaders(options),
     });
   }

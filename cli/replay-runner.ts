@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { contentHash, type JsonValue } from '../core/index.ts';
 import { AgentClient, metricValue } from './agent-client.ts';
@@ -33,6 +33,8 @@ export interface ReplayOptions {
   ratePerSecond?: number;
   /** How long to wait, after the last write, for every agent to have the last version. */
   settleTimeoutMs: number;
+  /** Called after every file read and checked, with the number prepared so far. */
+  onPrepare?: (prepared: number) => void;
   /** Called after every write with the number of versions written. */
   onWrite?: (written: number) => void;
 }
@@ -61,6 +63,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const { origin, tenant, key, files } = options;
   if (files.length === 0) throw new CliError('invalid', 'the folder holds no JSON or YAML file');
 
+  const versions = await prepareVersions(files, options.onPrepare);
+  const { fullValueBytes, lastValue } = versions;
   await ensureTenant(origin, tenant);
   const stop = new AbortController();
   const watches = await Promise.all(
@@ -69,26 +73,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
 
   const revisions: number[] = [];
   const writtenAt: number[] = [];
-  let fullValueBytes = 0;
-  let lastValue: JsonValue = null;
   const started = performance.now();
 
   try {
-    for (let i = 0; i < files.length; i++) {
+    for (let i = 0; i < versions.bodies.length; i++) {
       await pace(started, i, options.ratePerSecond);
-      const file = files[i]!;
-      const text = await readFile(file, 'utf8');
-      const parsed = parseConfigText(text, file.slice(file.lastIndexOf('.')).toLowerCase());
-      if (!('value' in parsed)) {
-        const where = parsed.line ? `:${parsed.line}:${parsed.column}` : '';
-        throw new CliError('invalid', `${file}${where}: ${parsed.message}`);
-      }
-      const body = JSON.stringify(parsed.value);
-      const result = await origin.putEntry(tenant, key, body);
+      const result = await origin.putEntryText(tenant, key, versions.bodies[i]!);
       writtenAt.push(performance.now());
       revisions.push(result.revision);
-      fullValueBytes += Buffer.byteLength(body);
-      lastValue = parsed.value;
       options.onWrite?.(i + 1);
     }
   } catch (error) {
@@ -136,6 +128,41 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       originHash === expectedHash &&
       agents.every((agent) => agent.missing.length === 0 && agent.hashMatches),
   };
+}
+
+/** Every version as the compact JSON text to send, read and checked before the clock starts. */
+interface PreparedVersions {
+  bodies: Buffer[];
+  fullValueBytes: number;
+  lastValue: JsonValue;
+}
+
+/**
+ * Reads, parses and checks every file before the first write, so that neither the timing of the
+ * writes nor the watching of the agents waits on the CLI's own parsing. Holds every version in
+ * memory: about the sum of their compact sizes.
+ */
+async function prepareVersions(
+  files: string[],
+  onPrepare?: (prepared: number) => void,
+): Promise<PreparedVersions> {
+  const bodies: Buffer[] = [];
+  let fullValueBytes = 0;
+  let lastValue: JsonValue = null;
+  for (const file of files) {
+    const text = await readFile(file, 'utf8');
+    const parsed = parseConfigText(text, extname(file).toLowerCase());
+    if (!('value' in parsed)) {
+      const where = parsed.line ? `:${parsed.line}:${parsed.column}` : '';
+      throw new CliError('invalid', `${file}${where}: ${parsed.message}`);
+    }
+    const body = Buffer.from(JSON.stringify(parsed.value));
+    bodies.push(body);
+    fullValueBytes += body.byteLength;
+    lastValue = parsed.value;
+    onPrepare?.(bodies.length);
+  }
+  return { bodies, fullValueBytes, lastValue };
 }
 
 async function ensureTenant(origin: OriginClient, tenant: string): Promise<void> {

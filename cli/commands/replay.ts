@@ -71,11 +71,11 @@ export function registerReplayCommand(program: Command): void {
       const bar =
         !context.json && process.stderr.isTTY && files.length >= PROGRESS_THRESHOLD
           ? new cliProgress.SingleBar(
-              { format: 'replaying {bar} {value}/{total} versions', stream: process.stderr },
+              { format: '{phase} {bar} {value}/{total} versions', stream: process.stderr },
               cliProgress.Presets.shades_classic,
             )
           : undefined;
-      bar?.start(files.length, 0);
+      bar?.start(files.length, 0, { phase: 'reading  ' });
 
       let report: ReplayReport;
       try {
@@ -87,7 +87,8 @@ export function registerReplayCommand(program: Command): void {
           agents: options.agents ?? [],
           ratePerSecond: options.rate,
           settleTimeoutMs: options.timeout,
-          onWrite: (written) => bar?.update(written),
+          onPrepare: (prepared) => bar?.update(prepared),
+          onWrite: (written) => bar?.update(written, { phase: 'replaying' }),
         });
       } finally {
         bar?.stop();

@@ -30,8 +30,13 @@ describe('lcm entry commands against a real origin', () => {
     const fromStdin = await lcm(['put', '--tenant', TENANT, 'plugins', '--json'], '["cache"]');
     expect(JSON.parse(fromStdin.stdout)).toMatchObject({ key: 'plugins', revision: 2 });
 
+    // A value that is a JSON string travels as JSON text, quotes and all.
+    await lcm(['put', '--tenant', TENANT, 'banner', '"maintenance at 02:00"']);
+    const banner = await lcm(['get', '--tenant', TENANT, 'banner']);
+    expect(banner.stdout.trim()).toBe('"maintenance at 02:00"');
+
     const merge = await lcm(['patch', '--tenant', TENANT, KEY, '{"weight":90}']);
-    expect(merge.stdout).toContain('revision 3');
+    expect(merge.stdout).toContain('revision 4');
     const jsonPatch = await lcm([
       'patch',
       '--tenant',
@@ -39,7 +44,7 @@ describe('lcm entry commands against a real origin', () => {
       KEY,
       '[{"op":"add","path":"/fallback","value":"gpt-4o-mini"}]',
     ]);
-    expect(jsonPatch.stdout).toContain('revision 4');
+    expect(jsonPatch.stdout).toContain('revision 5');
 
     const read = await lcm(['get', '--tenant', TENANT, KEY]);
     expect(JSON.parse(read.stdout)).toEqual({
@@ -50,34 +55,34 @@ describe('lcm entry commands against a real origin', () => {
 
     const listing = await lcm(['ls', '--tenant', TENANT, '--prefix', 'routers/', '--json']);
     expect(JSON.parse(listing.stdout).items).toEqual([
-      expect.objectContaining({ key: KEY, revision: 4 }),
+      expect.objectContaining({ key: KEY, revision: 5 }),
     ]);
   });
 
   it('shows history, a diff between revisions, and rolls back as a new revision', async () => {
     const history = JSON.parse((await lcm(['history', '--tenant', TENANT, KEY, '--json'])).stdout);
     expect(history.history.map((record: { revision: number }) => record.revision)).toEqual([
-      4, 3, 1,
+      5, 4, 1,
     ]);
 
-    const diff = await lcm(['diff', '--tenant', TENANT, KEY, '--from', '1', '--to', '3']);
-    expect(diff.stdout).toContain('revision 1 -> 3');
+    const diff = await lcm(['diff', '--tenant', TENANT, KEY, '--from', '1', '--to', '4']);
+    expect(diff.stdout).toContain('revision 1 -> 4');
     expect(diff.stdout).toContain('~ /weight: 80 -> 90');
 
     const latest = await lcm(['diff', '--tenant', TENANT, KEY, '--json']);
     expect(JSON.parse(latest.stdout)).toMatchObject({
-      from: 3,
-      to: 4,
+      from: 4,
+      to: 5,
       patch: [{ op: 'add', path: '/fallback', value: 'gpt-4o-mini' }],
     });
 
     const rollback = await lcm(['rollback', '--tenant', TENANT, KEY, '--to', '1']);
-    expect(rollback.stdout).toContain('as revision 5');
+    expect(rollback.stdout).toContain('as revision 6');
     const read = await lcm(['get', '--tenant', TENANT, KEY]);
     expect(JSON.parse(read.stdout)).toEqual({ model: 'llama-3.1-8b', weight: 80 });
 
     const snapshot = await lcm(['snapshot', 'create', '--tenant', TENANT, 'before-canary']);
-    expect(snapshot.stdout).toContain('names revision 5');
+    expect(snapshot.stdout).toContain('names revision 6');
     const atSnapshot = await lcm(['get', '--tenant', TENANT, KEY, '--snapshot', 'before-canary']);
     expect(JSON.parse(atSnapshot.stdout)).toEqual({ model: 'llama-3.1-8b', weight: 80 });
   });
