@@ -7,6 +7,9 @@ import {
 } from '../../core/index.ts';
 import type { DataKeyManager, KeyTableReader, KeyTableWriter } from './data-key-manager.ts';
 
+/** Pause before a re-encryption that stopped on an error (a provider outage) tries again. */
+export const REENCRYPT_RETRY_MS = 30_000;
+
 /** A live secret entry as the re-encryption needs it. */
 export interface StoredSecret {
   key: string;
@@ -53,6 +56,8 @@ export interface DataKeyRotationOptions {
   batchSize: number;
   /** Told of progress after every batch and of the end of each run. */
   onProgress?: (status: RotationStatus) => void;
+  /** Pause before a stopped re-encryption tries again, ms; {@link REENCRYPT_RETRY_MS}. */
+  retryMs?: number;
 }
 
 /**
@@ -64,6 +69,7 @@ export interface DataKeyRotationOptions {
 export class DataKeyRotation {
   readonly #options: DataKeyRotationOptions;
   readonly #running = new Map<string, Promise<void>>();
+  readonly #retries = new Set<NodeJS.Timeout>();
   #closed = false;
 
   constructor(options: DataKeyRotationOptions) {
@@ -131,6 +137,7 @@ export class DataKeyRotation {
   /** Stops after the current batch; a later start resumes. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timer of this.#retries) clearTimeout(timer);
     await Promise.allSettled([...this.#running.values()]);
   }
 
@@ -170,6 +177,12 @@ export class DataKeyRotation {
       await this.#finish(tenant);
     } catch (error) {
       await this.#fail(tenant, error).catch(() => {});
+      const timer = setTimeout(() => {
+        this.#retries.delete(timer);
+        this.#start(tenant);
+      }, this.#options.retryMs ?? REENCRYPT_RETRY_MS);
+      timer.unref();
+      this.#retries.add(timer);
     }
   }
 

@@ -2,9 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../core/index.ts';
 import { DataKeyCache } from '../../origin/keys/data-key-cache.ts';
 import { DataKeyManager } from '../../origin/keys/data-key-manager.ts';
+import { DataKeyRotation, type RotationStatus } from '../../origin/keys/data-key-rotation.ts';
 import { kekUnavailable } from '../../origin/keys/kek-errors.ts';
 import type { KeyProvider, WrappedDataKey } from '../../origin/keys/key-provider.ts';
 import { LocalKeyProvider } from '../../origin/keys/local-key-provider.ts';
+import { SecretService } from '../../origin/secrets/secret-service.ts';
+import { StoreSecretSource } from '../../origin/secrets/store-secret-source.ts';
 import { OriginStore } from '../../origin/store/origin-store.ts';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
 
@@ -125,6 +128,50 @@ describe('data key manager', () => {
       [2, 'active'],
       [1, 'decrypt-only'],
     ]);
+  });
+});
+
+describe('data key rotation', () => {
+  it('stops while the provider is down and finishes by itself once it is back', async () => {
+    const { provider, manager, clock } = await setup(1, 0);
+    const secrets = new SecretService({ store: store!, keys: manager, hub: () => undefined });
+    for (const key of ['a', 'b', 'c']) {
+      await secrets.write('acme', key, { value: `value-${key}` }, 'test');
+    }
+    const reports: RotationStatus[] = [];
+    const rotation = new DataKeyRotation({
+      reader: store!.database,
+      writer: store!.writes,
+      keys: manager,
+      secrets: new StoreSecretSource(store!),
+      batchSize: 1,
+      retryMs: 50,
+      onProgress: (status) => reports.push(status),
+    });
+
+    clock.now += 10;
+    const generated = await manager.createVersion('acme');
+    provider.down = true;
+    await store!.writes.run(async (tx) => {
+      await tx.execute({
+        sql: `INSERT INTO data_key_rotations
+                (tenant, target_version, cursor_key, done, total, state, started_at)
+              VALUES ('acme', ?, '', 0, 3, 'running', 0)`,
+        args: [generated],
+      });
+      return { result: undefined };
+    });
+    await rotation.resumeAll();
+    await rotation.idle('acme');
+    expect((await rotation.status('acme'))?.state).toBe('failed');
+
+    provider.down = false;
+    await expect.poll(async () => (await rotation.status('acme'))?.state).toBe('done');
+    const read = await secrets.read('acme', 'b');
+    expect(read.record.dekVersion).toBe(2);
+    expect((await secrets.reveal('acme', read, 'current')).value).toBe('value-b');
+    expect(reports.some((report) => report.state === 'failed')).toBe(true);
+    await rotation.close();
   });
 });
 
