@@ -1,19 +1,17 @@
 import WebSocket from 'ws';
-import { contentHash, LcmError } from '../core/index.ts';
+import { LcmError } from '../core/index.ts';
 import {
-  type DeltaMessage,
   type FrameCodec,
   type Message,
   ORIGIN_MESSAGE_TYPES,
   PROTOCOL_VERSION,
-  type SnapshotChunkMessage,
   type WelcomeMessage,
 } from '../protocol/index.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import { reconnectDelayMs } from './backoff.ts';
-import { type EntryIndex, type IndexedEntry, indexedFromValue } from './entry-index.ts';
-import { prepareCommit } from './prepare-commit.ts';
-import type { Replica, ReplicaEntry } from './replica.ts';
+import type { EntryIndex } from './entry-index.ts';
+import type { Replica } from './replica.ts';
+import { TenantApplier } from './tenant-applier.ts';
 
 /** Heartbeat timeout used until the origin's welcome names its own. */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
@@ -62,17 +60,6 @@ export interface SyncClientOptions {
   metrics: AgentMetrics;
 }
 
-type TenantSync =
-  | { mode: 'live' }
-  | { mode: 'awaiting-snapshot' }
-  | {
-      mode: 'receiving-snapshot';
-      epoch: string;
-      revision: number;
-      nextChunk: number;
-      entries: IndexedEntry[];
-    };
-
 /**
  * Keeps the replica and the index in step with the origin over one WebSocket: hello with the
  * cursors held, then snapshots and deltas applied one frame at a time, acks, heartbeats, and
@@ -82,8 +69,7 @@ type TenantSync =
 export class SyncClient {
   private socket: WebSocket | undefined;
   private welcome: WelcomeMessage | undefined;
-  private readonly sync = new Map<string, TenantSync>();
-  private readonly heads = new Map<string, number>();
+  private readonly applier: TenantApplier;
   private inbox: Promise<void> = Promise.resolve();
   private backlog = 0;
   private attempt = 0;
@@ -104,6 +90,16 @@ export class SyncClient {
     if (url.protocol === 'https:') url.protocol = 'wss:';
     if (url.pathname === '/' || url.pathname === '') url.pathname = REPLICATE_PATH;
     this.url = url.toString();
+    this.applier = new TenantApplier({
+      tenants: options.tenants,
+      replica: options.replica,
+      index: options.index,
+      metrics: options.metrics,
+      send: (message) => this.send(message),
+      emit: (event) => this.emit(event),
+      applied: () => this.scheduleAck(),
+      reject: (error) => this.rejectFrame(error),
+    });
   }
 
   /** True while a welcomed connection to the origin is open. */
@@ -113,7 +109,7 @@ export class SyncClient {
 
   /** True when `tenant` is applied live (not waiting for or receiving a snapshot). */
   isLive(tenant: string): boolean {
-    return this.connected && this.sync.get(tenant)?.mode === 'live';
+    return this.connected && this.applier.isLive(tenant);
   }
 
   /** Calls `listener` on every sync event; returns a function that unsubscribes. */
@@ -255,7 +251,9 @@ export class SyncClient {
     } catch (error) {
       this.rejectFrame(error);
       // The lost frame may have held commits of any tenant: each is fetched again whole.
-      for (const tenant of this.options.tenants) this.requestSnapshot(tenant, 'undecodable frame');
+      for (const tenant of this.options.tenants) {
+        this.applier.requestSnapshot(tenant, 'undecodable frame');
+      }
       return;
     }
     this.options.metrics.framesReceived.inc({ type: message.type });
@@ -286,9 +284,9 @@ export class SyncClient {
       case 'welcome':
         return this.onWelcome(message);
       case 'snapshot':
-        return this.onSnapshotChunk(message);
+        return this.applier.snapshotChunk(message);
       case 'delta':
-        return this.onDelta(message);
+        return this.applier.delta(message);
       case 'ping':
         return this.send({ type: 'pong', at: message.at });
       case 'error':
@@ -316,137 +314,8 @@ export class SyncClient {
     this.startHeartbeat();
     this.options.metrics.connected.set(1);
 
-    const now = Date.now();
-    for (const plan of welcome.tenants) {
-      if (!this.options.tenants.includes(plan.tenant)) continue;
-      this.heads.set(plan.tenant, plan.headRevision);
-      const held = this.options.index.tenant(plan.tenant);
-      if (plan.mode === 'snapshot') {
-        this.sync.set(plan.tenant, { mode: 'awaiting-snapshot' });
-      } else if (held === undefined || held.epoch !== welcome.epoch) {
-        this.requestSnapshot(plan.tenant, 'resume offered for a cursor of another epoch');
-      } else {
-        this.sync.set(plan.tenant, { mode: 'live' });
-        this.options.index.touch(plan.tenant, now);
-        this.updateLag(plan.tenant, held.revision);
-      }
-    }
+    this.applier.welcome(welcome, Date.now());
     this.emit({ type: 'connected', url: this.url });
-  }
-
-  private requestSnapshot(tenant: string, reason: string): void {
-    if (this.sync.get(tenant)?.mode === 'awaiting-snapshot') return;
-    this.sync.set(tenant, { mode: 'awaiting-snapshot' });
-    this.emit({ type: 'resync', tenant, reason });
-    this.send({ type: 'resync', tenant, reason });
-  }
-
-  private async onSnapshotChunk(chunk: SnapshotChunkMessage): Promise<void> {
-    const { tenant } = chunk;
-    if (!this.options.tenants.includes(tenant)) {
-      throw new LcmError('protocol_error', `a snapshot of tenant ${tenant}, not replicated here`);
-    }
-
-    let state = this.sync.get(tenant);
-    if (chunk.chunk === 0) {
-      state = {
-        mode: 'receiving-snapshot',
-        epoch: chunk.epoch,
-        revision: chunk.revision,
-        nextChunk: 0,
-        entries: [],
-      };
-      this.sync.set(tenant, state);
-      await this.options.replica.beginSnapshot(tenant);
-    }
-    if (
-      state?.mode !== 'receiving-snapshot' ||
-      state.nextChunk !== chunk.chunk ||
-      state.epoch !== chunk.epoch ||
-      state.revision !== chunk.revision
-    ) {
-      this.requestSnapshot(tenant, 'snapshot chunk out of order');
-      throw new LcmError(
-        'protocol_error',
-        `snapshot chunk ${chunk.chunk} of ${tenant} out of order`,
-      );
-    }
-
-    const staged: ReplicaEntry[] = [];
-    for (const entry of chunk.entries) {
-      if (entry.kind === 'config' && (await contentHash(entry.value)) !== entry.hash) {
-        this.requestSnapshot(tenant, 'hash mismatch in a snapshot');
-        throw new LcmError('hash_mismatch', `snapshot entry ${entry.key} of ${tenant} is corrupt`);
-      }
-      const valueJson = JSON.stringify(entry.value);
-      state.entries.push(indexedFromValue(entry, valueJson));
-      staged.push({ ...entry, valueJson });
-    }
-    await this.options.replica.stageEntries(tenant, staged);
-    state.nextChunk++;
-    if (!chunk.last) return;
-
-    const cursor = { tenant, epoch: chunk.epoch, revision: chunk.revision, lastSyncAt: Date.now() };
-    await this.options.replica.finishSnapshot(cursor);
-    this.options.index.replaceTenant(tenant, cursor, state.entries);
-    this.sync.set(tenant, { mode: 'live' });
-    this.options.metrics.snapshots.inc({ tenant });
-    this.updateLag(tenant, chunk.revision);
-    this.emit({
-      type: 'snapshot',
-      tenant,
-      revision: chunk.revision,
-      entries: state.entries.length,
-    });
-    this.scheduleAck();
-  }
-
-  private async onDelta(delta: DeltaMessage): Promise<void> {
-    const foreign = delta.commits.find((commit) => !this.options.tenants.includes(commit.tenant));
-    if (foreign !== undefined) {
-      throw new LcmError(
-        'protocol_error',
-        `a delta for tenant ${foreign.tenant}, not replicated here`,
-      );
-    }
-
-    for (const commit of delta.commits) {
-      const { tenant } = commit;
-      if (this.sync.get(tenant)?.mode !== 'live') continue;
-      const state = this.options.index.tenant(tenant);
-      if (state === undefined || state.epoch !== delta.epoch) {
-        this.requestSnapshot(tenant, 'delta of another epoch');
-        continue;
-      }
-      if (commit.revision <= state.revision) continue;
-
-      try {
-        const prepared = await prepareCommit(tenant, state, commit);
-        const appliedAt = Date.now();
-        const cursor = {
-          tenant,
-          epoch: state.epoch,
-          revision: commit.revision,
-          lastSyncAt: appliedAt,
-        };
-        await this.options.replica.applyCommit(cursor, prepared.replicaChanges);
-        this.options.index.applyCommit(tenant, commit.revision, appliedAt, prepared.indexChanges);
-        this.heads.set(tenant, Math.max(this.heads.get(tenant) ?? 0, commit.revision));
-        this.updateLag(tenant, commit.revision, appliedAt - commit.at);
-        this.emit({ type: 'applied', tenant, revision: commit.revision });
-      } catch (error) {
-        this.rejectFrame(error);
-        this.requestSnapshot(tenant, (error as Error).message);
-      }
-    }
-    this.scheduleAck();
-  }
-
-  private updateLag(tenant: string, revision: number, lagMs?: number): void {
-    const { metrics } = this.options;
-    metrics.appliedRevision.set({ tenant }, revision);
-    metrics.lagRevisions.set({ tenant }, Math.max(0, (this.heads.get(tenant) ?? 0) - revision));
-    if (lagMs !== undefined) metrics.lagSeconds.set({ tenant }, Math.max(0, lagMs) / 1000);
   }
 
   private scheduleAck(): void {
