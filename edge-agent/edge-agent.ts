@@ -25,6 +25,8 @@ export class EdgeAgent {
     readonly index: EntryIndex,
     /** The agent's metrics registry. */
     readonly metrics: AgentMetrics,
+    /** The agent's key pair and tenant data keys; its events say which keys arrived. */
+    readonly keyring: AgentKeyring,
     private readonly replica: Replica,
     private readonly sync: SyncClient,
     private readonly server: ServerType,
@@ -87,7 +89,7 @@ export class EdgeAgent {
         : app.fetch(request);
     const server = await listen(fetch, config.port, config.host);
 
-    const agent = new EdgeAgent(agentId, index, metrics, replica, sync, server);
+    const agent = new EdgeAgent(agentId, index, metrics, keyring, replica, sync, server);
     sync.start();
     return agent;
   }

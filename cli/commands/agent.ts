@@ -28,6 +28,17 @@ export function registerAgentCommand(program: Command): void {
       const syncLog = logger.child({ component: 'sync' });
 
       const agent = await EdgeAgent.start(config);
+      const keyLog = logger.child({ component: 'secrets' });
+      agent.keyring.onEvent = (event) => {
+        if (event.type === 'data_keys_received') {
+          keyLog.info({ tenant: event.tenant, dekVersions: event.versions }, 'data keys received');
+        } else {
+          keyLog.warn(
+            { tenant: event.tenant, dekVersion: event.version, code: event.code },
+            'data key refused',
+          );
+        }
+      };
       agent.onSyncEvent((event) => {
         switch (event.type) {
           case 'connected':

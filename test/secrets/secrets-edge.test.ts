@@ -92,6 +92,7 @@ describe('secrets at the edge', () => {
     expect(answer.headers.get('x-config-revision')).toMatch(/^\d+$/);
     expect(answer.headers.get('x-config-staleness-ms')).toMatch(/^\d+$/);
     expect(answer.headers.get('etag')).toMatch(/^"\d+"$/);
+    expect(acmeAgent.logs.join('\n')).toContain('data keys received');
   });
 
   it('answers metadata only without the token, and refuses a wrong token', async () => {
