@@ -55,6 +55,11 @@ export interface TokenGrant {
   role: 'admin' | 'writer' | 'reader' | 'agent';
   /** Tenants the token may touch; `*` means every tenant. */
   tenants: string[];
+  /**
+   * Key prefixes the token is limited to; absent or empty means every key. Replication sends
+   * whole tenants, so a prefix-limited token is refused at the upgrade.
+   */
+  prefixes?: string[];
 }
 
 /**

@@ -192,6 +192,13 @@ export class ReplicationHub {
       rejectUpgrade(socket, new LcmError('forbidden', `a ${grant.role} token cannot replicate`));
       return;
     }
+    if (grant.prefixes !== undefined && grant.prefixes.length > 0) {
+      // TODO: replicate only the keys under a token's prefixes; until then such a token would
+      // see whole tenants at the edge, so it is refused.
+      this.metrics.protocolErrors.inc({ code: 'forbidden' });
+      rejectUpgrade(socket, new LcmError('forbidden', 'a prefix-limited token cannot replicate'));
+      return;
+    }
 
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const session = new AgentSession(

@@ -53,6 +53,11 @@ describe('the origin hub facing hostile agents (real origin process, raw WebSock
       body: { role: 'reader', tenants: ['acme'] },
     });
     expect(await upgradeStatus(wsUrl, (reader.body as { token: string }).token)).toBe(403);
+    const narrow = await originApi(origin)('POST', '/v1/tokens', {
+      body: { role: 'agent', tenants: ['acme'], prefixes: ['public/'] },
+    });
+    expect(narrow.status).toBe(201);
+    expect(await upgradeStatus(wsUrl, (narrow.body as { token: string }).token)).toBe(403);
   });
 
   it.each([
