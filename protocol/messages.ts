@@ -204,20 +204,35 @@ export const messageSchema = z.discriminatedUnion('type', [
   keysSchema,
 ]);
 
+/** What an agent holds of one tenant. */
 export type TenantCursor = z.infer<typeof tenantCursorSchema>;
+/** The agent's first frame. */
 export type HelloMessage = z.infer<typeof helloSchema>;
+/** How one tenant will be brought up to date. */
 export type TenantPlan = z.infer<typeof tenantPlanSchema>;
+/** The origin's answer to a hello. */
 export type WelcomeMessage = z.infer<typeof welcomeSchema>;
+/** One entry of a snapshot chunk. */
 export type SnapshotEntry = z.infer<typeof snapshotEntrySchema>;
+/** One chunk of a tenant snapshot. */
 export type SnapshotChunkMessage = z.infer<typeof snapshotChunkSchema>;
+/** One key's change in a commit. */
 export type DeltaChange = z.infer<typeof deltaChangeSchema>;
+/** One commit, applied whole or not at all. */
 export type DeltaCommit = z.infer<typeof deltaCommitSchema>;
+/** One or more commits, oldest first. */
 export type DeltaMessage = z.infer<typeof deltaSchema>;
+/** Revisions the agent applied durably. */
 export type AckMessage = z.infer<typeof ackSchema>;
+/** An agent's request for a fresh snapshot. */
 export type ResyncMessage = z.infer<typeof resyncSchema>;
+/** A heartbeat. */
 export type PingMessage = z.infer<typeof pingSchema>;
+/** The answer to a heartbeat. */
 export type PongMessage = z.infer<typeof pongSchema>;
+/** An error, with the product's error code. */
 export type ErrorMessage = z.infer<typeof errorSchema>;
+/** Tenant data keys wrapped to one agent. */
 export type KeysMessage = z.infer<typeof keysSchema>;
 /** Any protocol message. */
 export type Message = z.infer<typeof messageSchema>;
