@@ -234,9 +234,9 @@ export class OriginClient {
     });
   }
 
-  /** The change history of a key, oldest first. */
-  async history(tenant: string, key: string): Promise<unknown[]> {
-    return this.#json('GET', `/tenants/${tenant}/history/${key}`);
+  /** The change history of a key, newest first; the origin's default page when no limit. */
+  async history(tenant: string, key: string, limit?: number): Promise<unknown[]> {
+    return this.#json('GET', `/tenants/${tenant}/history/${key}`, { query: { limit } });
   }
 
   /** The RFC 6902 patch from one revision of a key to another. */

@@ -26,13 +26,16 @@ interface HistoryRecord {
 /** Registers `history`, `diff` and `rollback`. */
 export function registerHistoryCommands(program: Command): void {
   withTenant(withConnection(program.command('history')))
-    .description('list every change of a key: revision, operation, time, writer, hash, size')
+    .description('list the changes of a key, newest first: revision, op, time, writer, hash, size')
     .argument('<key>', 'entry key')
-    .action(async (key: string, options: { tenant?: string; json?: boolean }) => {
+    .option('--limit <n>', 'how many changes (the origin allows up to 1000; default 100)', (text) =>
+      parseRevision(text, 'limit'),
+    )
+    .action(async (key: string, options: { tenant?: string; limit?: number; json?: boolean }) => {
       const tenant = tenantOf(options);
       checkKey(key);
       const context = commandContext(options);
-      const records = (await context.origin.history(tenant, key)) as HistoryRecord[];
+      const records = (await context.origin.history(tenant, key, options.limit)) as HistoryRecord[];
       if (context.json) {
         printJson({ tenant, key, history: records });
         return;
