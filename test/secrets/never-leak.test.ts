@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, startAgentProcess } from '../support/agent-process.ts';
 import { type ApiResponse, errorCode, originApi } from '../support/origin-api.ts';
@@ -150,7 +153,17 @@ describe('secrets never leak', () => {
       /lcm_origin_kek_requests_total\{provider="vault",operation="unwrap",outcome="error"\} [1-9]/,
     );
     expect(metrics).toMatch(/lcm_origin_dek_stale_served_total\{tenant="leak"\} [1-9]/);
+    // Stored versions are gzip-compressed: search them unpacked as well.
+    const database = createClient({ url: `file:${join(origin.dataDir, 'origin.db')}` });
+    const versions = await database.execute('SELECT value FROM versions WHERE value IS NOT NULL');
+    database.close();
+    const unpacked = versions.rows
+      .map((row) => gunzipSync(new Uint8Array(row[0] as ArrayBuffer)).toString('utf8'))
+      .join('\n');
+    expect(unpacked).toContain('"alg":"A256GCM"');
+
     const texts: Record<string, string> = {
+      storedVersions: unpacked,
       metrics,
       originLogs: origin.logs.join('\n'),
       agentLogs: agent.logs.join('\n'),
