@@ -50,6 +50,11 @@ export interface OriginConfig {
   groupCommitMax: number;
   /** Time allowed for a clean stop before connections are cut, ms. Default 10000. */
   shutdownTimeoutMs: number;
+  /**
+   * An agent connection silent this long is closed, ms; pings go out every third of it. Env
+   * `LCM_HEARTBEAT_TIMEOUT_MS`, default 30000.
+   */
+  heartbeatTimeoutMs: number;
   /** pino level. Flag `--log-level`, env `LCM_LOG_LEVEL`, default `info`. */
   logLevel: string;
   /**
@@ -66,6 +71,8 @@ const DEFAULT_COMPACT_INTERVAL_MS = 60_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_GROUP_COMMIT_MAX = 64;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
+const MIN_HEARTBEAT_TIMEOUT_MS = 100;
 const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -142,6 +149,12 @@ export function resolveOriginConfig(
       env.LCM_SHUTDOWN_TIMEOUT_MS,
       DEFAULT_SHUTDOWN_TIMEOUT_MS,
       0,
+    ),
+    heartbeatTimeoutMs: integer(
+      'LCM_HEARTBEAT_TIMEOUT_MS',
+      env.LCM_HEARTBEAT_TIMEOUT_MS,
+      DEFAULT_HEARTBEAT_TIMEOUT_MS,
+      MIN_HEARTBEAT_TIMEOUT_MS,
     ),
     logLevel,
     newEpoch: options.newEpoch ?? flag('LCM_NEW_EPOCH', env.LCM_NEW_EPOCH),

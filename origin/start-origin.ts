@@ -124,6 +124,7 @@ export async function startOrigin(
     logger: logger.child({ component: 'replication' }),
     registry: metrics.registry,
     dataKeys: secrets.agentDataKeys,
+    settings: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
   });
   const stopCompaction = scheduleCompaction(config, store, logger);
   const stopNoting = scheduleStateNotes(config, store, logger);

@@ -20,6 +20,7 @@ describe('resolveOriginConfig', () => {
       busyTimeoutMs: 5_000,
       groupCommitMax: 64,
       shutdownTimeoutMs: 10_000,
+      heartbeatTimeoutMs: 30_000,
       logLevel: 'info',
       newEpoch: false,
     });
@@ -35,6 +36,7 @@ describe('resolveOriginConfig', () => {
       LCM_ADMIN_TOKEN: 'an-admin-token-long-enough',
       LCM_MAX_VALUE_BYTES: '1024',
       LCM_RETAIN_AGE_MS: '3600000',
+      LCM_HEARTBEAT_TIMEOUT_MS: '5000',
     };
     const fromEnv = resolveOriginConfig({}, env);
     expect(fromEnv).toMatchObject({
@@ -47,6 +49,7 @@ describe('resolveOriginConfig', () => {
       maxValueBytes: 1024,
       maxRequestBytes: 2048 + 64 * 1024,
       retainAgeMs: 3_600_000,
+      heartbeatTimeoutMs: 5_000,
     });
 
     const fromFlags = resolveOriginConfig({ port: '0', host: '::1', data: 'here' }, env);
