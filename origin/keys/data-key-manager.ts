@@ -1,30 +1,25 @@
-import type { InStatement, ResultSet, Transaction } from '@libsql/client';
 import { assertTenantId, type CryptoKey, type DataKeyLookup, LcmError } from '../../core/index.ts';
 import type { CachedDataKey, DataKeyCache } from './data-key-cache.ts';
 import { isKekUnavailable } from './kek-errors.ts';
 import { DEFAULT_KEK_RETRY, type KekRetryOptions, withKekRetry } from './kek-retry.ts';
-import type { KekProviderKind, KeyProvider, WrappedDataKey } from './key-provider.ts';
-import { ensureKeyTables } from './key-tables.ts';
+import type { KeyProvider, WrappedDataKey } from './key-provider.ts';
+import {
+  activateVersion,
+  type DataKeyVersionInfo,
+  ensureKeyTables,
+  insertPending,
+  type KeyTableReader,
+  type KeyTableWriter,
+  nextVersion,
+  readActiveVersion,
+  readAllWrapped,
+  readVersions,
+  readWrapped,
+  retireVersions,
+  storeRewrapped,
+} from './key-tables.ts';
 
-/** Reads the origin database: the store's database, or a libSQL client. */
-export interface KeyTableReader {
-  execute(statement: InStatement): Promise<ResultSet>;
-}
-
-/** Runs a job in the origin's serialized write transaction (the store's write queue). */
-export interface KeyTableWriter {
-  run<T>(job: (tx: Transaction) => Promise<{ result: T }>): Promise<T>;
-}
-
-/** One data key version of a tenant, as listed; never the key itself. */
-export interface DataKeyVersionInfo {
-  version: number;
-  state: 'pending' | 'active' | 'decrypt-only' | 'retired';
-  provider: KekProviderKind;
-  kekId: string;
-  createdAt: number;
-  rewrappedAt: number | null;
-}
+export type { DataKeyVersionInfo, KeyTableReader, KeyTableWriter } from './key-tables.ts';
 
 /** What the manager reports, for the origin's log, metrics and the replication hub. */
 export type DataKeyEvent =
@@ -121,27 +116,7 @@ export class DataKeyManager {
   /** Every data key version of `tenant`, newest first. */
   async versions(tenant: string): Promise<DataKeyVersionInfo[]> {
     assertTenantId(tenant);
-    const result = await this.#options.reader.execute({
-      sql: `SELECT version, state, provider, kek_id, created_at, rewrapped_at
-            FROM tenant_data_keys WHERE tenant = ? ORDER BY version DESC`,
-      args: [tenant],
-    });
-    return result.rows.map((row) => ({
-      version: Number(row[0]),
-      state: String(row[1]) as DataKeyVersionInfo['state'],
-      provider: String(row[2]) as KekProviderKind,
-      kekId: String(row[3]),
-      createdAt: Number(row[4]),
-      rewrappedAt: row[5] === null ? null : Number(row[5]),
-    }));
-  }
-
-  /** Tenants that have data keys. */
-  async tenants(): Promise<string[]> {
-    const result = await this.#options.reader.execute(
-      'SELECT DISTINCT tenant FROM tenant_data_keys ORDER BY tenant',
-    );
-    return result.rows.map((row) => String(row[0]));
+    return readVersions(this.#options.reader, tenant);
   }
 
   /**
@@ -153,11 +128,7 @@ export class DataKeyManager {
     const generated = await this.#generate(tenant);
     try {
       const version = await this.#options.writer.run(async (tx) => {
-        const head = await tx.execute({
-          sql: 'SELECT COALESCE(MAX(version), 0) FROM tenant_data_keys WHERE tenant = ?',
-          args: [tenant],
-        });
-        const next = Number(head.rows[0]?.[0] ?? 0) + 1;
+        const next = await nextVersion(tx, tenant);
         await insertPending(tx, tenant, next, generated.wrapped);
         return { result: next };
       });
@@ -177,16 +148,7 @@ export class DataKeyManager {
       // An agent that missed the key gets it with its next hello; writes must not wait on it.
     }
     await this.#options.writer.run(async (tx) => {
-      await tx.execute({
-        sql: `UPDATE tenant_data_keys SET state = 'decrypt-only'
-              WHERE tenant = ? AND state = 'active' AND version < ?`,
-        args: [tenant, version],
-      });
-      await tx.execute({
-        sql: `UPDATE tenant_data_keys SET state = 'active'
-              WHERE tenant = ? AND version = ? AND state = 'pending'`,
-        args: [tenant, version],
-      });
+      await activateVersion(tx, tenant, version);
       return { result: undefined };
     });
     this.#emit({ type: 'data_key_created', tenant, version });
@@ -202,13 +164,11 @@ export class DataKeyManager {
     );
     if (candidates.length === 0) return [];
     await this.#options.writer.run(async (tx) => {
-      for (const info of candidates) {
-        await tx.execute({
-          sql: `UPDATE tenant_data_keys SET state = 'retired'
-                WHERE tenant = ? AND version = ? AND state = 'decrypt-only'`,
-          args: [tenant, info.version],
-        });
-      }
+      await retireVersions(
+        tx,
+        tenant,
+        candidates.map((info) => info.version),
+      );
       return { result: undefined };
     });
     for (const info of candidates) {
@@ -225,30 +185,14 @@ export class DataKeyManager {
   async rewrapAll(
     onProgress?: (progress: { done: number; total: number }) => void,
   ): Promise<{ rewrapped: number; total: number }> {
-    const result = await this.#options.reader.execute(
-      'SELECT tenant, version, provider, kek_id, wrapped FROM tenant_data_keys ORDER BY tenant, version',
-    );
-    const total = result.rows.length;
+    const all = await readAllWrapped(this.#options.reader);
+    const total = all.length;
     let done = 0;
 
-    for (const row of result.rows) {
-      const tenant = String(row[0]);
-      const version = Number(row[1]);
-      const wrapped = wrappedFromRow(row[2], row[3], row[4]);
+    for (const { tenant, version, wrapped } of all) {
       const rewrapped = await this.#rewrap(tenant, wrapped);
       await this.#options.writer.run(async (tx) => {
-        await tx.execute({
-          sql: `UPDATE tenant_data_keys SET provider = ?, kek_id = ?, wrapped = ?, rewrapped_at = ?
-                WHERE tenant = ? AND version = ?`,
-          args: [
-            rewrapped.provider,
-            rewrapped.kekId,
-            rewrapped.ciphertext,
-            Date.now(),
-            tenant,
-            version,
-          ],
-        });
+        await storeRewrapped(tx, tenant, version, rewrapped);
         return { result: undefined };
       });
       done++;
@@ -257,13 +201,8 @@ export class DataKeyManager {
     return { rewrapped: done, total };
   }
 
-  async #activeVersion(tenant: string): Promise<number | undefined> {
-    const result = await this.#options.reader.execute({
-      sql: "SELECT MAX(version) FROM tenant_data_keys WHERE tenant = ? AND state = 'active'",
-      args: [tenant],
-    });
-    const value = result.rows[0]?.[0];
-    return value === null || value === undefined ? undefined : Number(value);
+  #activeVersion(tenant: string): Promise<number | undefined> {
+    return readActiveVersion(this.#options.reader, tenant);
   }
 
   /** One creation per tenant at a time; another origin racing us is settled by the key. */
@@ -331,16 +270,10 @@ export class DataKeyManager {
   }
 
   async #unwrap(tenant: string, version: number, retry: boolean): Promise<CachedDataKey> {
-    const result = await this.#options.reader.execute({
-      sql: `SELECT provider, kek_id, wrapped FROM tenant_data_keys
-            WHERE tenant = ? AND version = ?`,
-      args: [tenant, version],
-    });
-    const row = result.rows[0];
-    if (row === undefined) {
+    const wrapped = await readWrapped(this.#options.reader, tenant, version);
+    if (wrapped === undefined) {
       throw new LcmError('decrypt_failed', `tenant ${tenant} has no data key version ${version}`);
     }
-    const wrapped = wrappedFromRow(row[0], row[1], row[2]);
 
     const unwrap = () => this.#call('unwrap', () => this.#options.provider.unwrap(tenant, wrapped));
     const raw = retry ? await withKekRetry(unwrap, this.#retry) : await unwrap();
@@ -381,25 +314,4 @@ export class DataKeyManager {
       } catch {}
     }
   }
-}
-
-async function insertPending(
-  tx: Transaction,
-  tenant: string,
-  version: number,
-  wrapped: WrappedDataKey,
-): Promise<void> {
-  await tx.execute({
-    sql: `INSERT INTO tenant_data_keys (tenant, version, provider, kek_id, wrapped, state, created_at)
-          VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
-    args: [tenant, version, wrapped.provider, wrapped.kekId, wrapped.ciphertext, Date.now()],
-  });
-}
-
-function wrappedFromRow(provider: unknown, kekId: unknown, ciphertext: unknown): WrappedDataKey {
-  return {
-    provider: String(provider) as KekProviderKind,
-    kekId: String(kekId),
-    ciphertext: String(ciphertext),
-  };
 }
