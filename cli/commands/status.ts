@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CliError } from '../cli-error.ts';
 import { commandContext, withConnection } from '../command-context.ts';
 import { itemsOf } from '../origin-client.ts';
 import { formatTable, printJson, printLine } from '../output.ts';
@@ -24,13 +25,17 @@ export function registerStatusCommand(program: Command): void {
       const context = commandContext(options);
       const [tenantListing, agentListing] = await Promise.all([
         context.origin.listTenants(),
-        context.origin.agents(),
+        // Only admins see the agents; others still get the head revisions.
+        context.origin.agents().catch((error: unknown) => {
+          if (error instanceof CliError && error.kind === 'auth') return undefined;
+          throw error;
+        }),
       ]);
       const tenants = itemsOf<Parameters<typeof tenantIdOf>[0]>(tenantListing).map((item) => ({
         tenant: tenantIdOf(item),
         headRevision: tenantRevisionOf(item) ?? null,
       }));
-      const agents = itemsOf<AgentListing>(agentListing);
+      const agents = agentListing === undefined ? null : itemsOf<AgentListing>(agentListing);
 
       if (context.json) {
         printJson({ origin: context.settings.origin, tenants, agents });
@@ -45,6 +50,10 @@ export function registerStatusCommand(program: Command): void {
         ),
       );
       printLine();
+      if (agents === null) {
+        printLine(context.paint('dim', 'agents: only an admin token may list them'));
+        return;
+      }
       if (agents.length === 0) {
         printLine(context.paint('dim', 'no agents connected'));
         return;
