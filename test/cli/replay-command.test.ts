@@ -15,6 +15,8 @@ const OTHER_TENANT = 'elsewhere';
 const KEY = 'litellm/model-prices';
 const VERSIONS = 50;
 const corpusPresent = hasCatalog();
+/** 50 versions of about 300 KB through two agents, with room for a busy machine. */
+const REPLAY_TEST_TIMEOUT_MS = 120_000;
 
 /** Unpacks only the first `count` versions of the catalog history into `folder`. */
 function unpackFirstVersions(folder: string, count: number): void {
@@ -60,7 +62,9 @@ describe.skipIf(!corpusPresent)(
       versions?.remove();
     });
 
-    it('writes 50 versions, reports propagation and bytes, and finds equal hashes at both agents', async () => {
+    it('writes 50 versions, reports propagation and bytes, and finds equal hashes at both agents', {
+      timeout: REPLAY_TEST_TIMEOUT_MS,
+    }, async () => {
       const run = await runLcm(
         [
           'replay',
