@@ -211,9 +211,11 @@ export class TenantFeed {
 
     const { store, settings, head } = this.deps.context;
     let waits = 0;
+    let snapshotSent = false;
     while (!this.deps.closed()) {
       if (stream.needSnapshot) {
         await this.sendSnapshot(stream);
+        snapshotSent = true;
         continue;
       }
 
@@ -226,9 +228,23 @@ export class TenantFeed {
           settings.pageRecords,
         );
       } catch (error) {
-        if (error instanceof LcmError && ['compacted', 'not_found'].includes(error.code)) {
+        // Behind the horizon, or (bad_revision) ahead of the head: the agent's cursor is of no
+        // use, so it gets a snapshot. Once per catch-up, so that a fault cannot make a loop.
+        const cursorUseless =
+          error instanceof LcmError && ['compacted', 'bad_revision'].includes(error.code);
+        if (cursorUseless && !snapshotSent) {
           stream.needSnapshot = true;
           continue;
+        }
+        if (error instanceof LcmError && error.code === 'not_found') {
+          // The tenant does not exist yet. One empty snapshot at revision 0 tells the agent it
+          // is in step; the tenant's first commit then arrives live like any other.
+          if (!snapshotSent && stream.sentRevision === 0) {
+            stream.needSnapshot = true;
+            continue;
+          }
+          stream.mode = 'live';
+          return;
         }
         throw error;
       }
