@@ -13,8 +13,11 @@ import { latencyPercentiles, median } from '../support/stats.ts';
 const TENANT = 'bench';
 const KEY = 'routers/prod/default';
 const NATS_BUCKET = 'bench';
-/** Time between two writes: well above any delivery time, so writes do not overlap. */
-const WRITE_INTERVAL_MS = 50;
+/**
+ * Pause after a write has reached every watcher (or timed out) before the next one, so that
+ * each write is measured alone: propagation, not throughput.
+ */
+const WRITE_GAP_MS = 20;
 /** Longest a delivery may take before it counts as missing. */
 const DELIVERY_TIMEOUT_MS = 5_000;
 /** Watchers (and agents) are spread over at most this many processes per system. */
@@ -38,11 +41,11 @@ export const propagation: Benchmark = {
     "write is applied and readable from the agent's HTTP API); for etcd, N client connections " +
     'each with a watch on the key; for NATS, N connections each with a KV watch. Time runs ' +
     'from just before the write call to the moment a watcher sees the value, on the monotonic ' +
-    `clock shared by all processes. Writes are ${WRITE_INTERVAL_MS} ms apart; the three systems ` +
+    `clock shared by all processes. Each write waits until every watcher has it (at most ${DELIVERY_TIMEOUT_MS / 1000} s), then ${WRITE_GAP_MS} ms; the three systems ` +
     'are measured in turn within each run, watchers spread over a few processes per system.',
   async run(context) {
     const counts = context.quick ? [1, 10] : [1, 10, 100];
-    const writesPerRun = context.quick ? 10 : 40;
+    const writesPerRun = (count: number) => (context.quick ? 10 : count >= 100 ? 15 : 40);
     const origin = await startOrigin({
       repoRoot: context.repoRoot,
       dataRoot: context.tmpDir,
@@ -127,11 +130,13 @@ export const propagation: Benchmark = {
       for (let run = -context.warmups; run < context.runs; run++) {
         const order = rotate(writers, run + context.warmups);
         for (const writer of order) {
-          for (let i = 0; i < writesPerRun; i++) {
+          for (let i = 0; i < writesPerRun(count); i++) {
             const at = monotonicMs();
             sent.set(sequence, { system: writer.system, run, at });
-            await writer.write(sequence++);
-            await sleep(WRITE_INTERVAL_MS);
+            await writer.write(sequence);
+            await groups.get(writer.system)!.waitSeen(sequence, count, DELIVERY_TIMEOUT_MS);
+            sequence++;
+            await sleep(WRITE_GAP_MS);
           }
         }
       }
@@ -151,8 +156,6 @@ export const propagation: Benchmark = {
           for (const [seq, write] of sent) {
             if (write.system !== system || write.run < 0) continue;
             const at = firstSeen.get(seq);
-            // A long-poll answer may skip a value superseded before it was read; only values
-            // still current are owed to each watcher, which with 50 ms gaps is every value.
             if (at === undefined || at - write.at > DELIVERY_TIMEOUT_MS) missing++;
             else perRun[write.run]!.push(at - write.at);
           }
@@ -211,7 +214,7 @@ export const propagation: Benchmark = {
     }
     for (const close of closers) await close();
     notes.push(
-      `${writesPerRun} writes per system per run, ${context.runs} runs after ${context.warmups} warm-up run; ` +
+      `${counts.map(writesPerRun).join(', ')} writes per system per run (for ${counts.join(', ')} watchers), ${context.runs} runs after ${context.warmups} warm-up run; ` +
         'percentiles are per run over every (write, watcher) pair, then the median over runs.',
       `Agents: ${agentHostingNote(counts)}.`,
     );

@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark } from '../context.ts';
+import { startWatchers, type WatcherGroup } from '../load/watchers.ts';
 import { OriginApi } from '../ours/origin-api.ts';
 import { startOrigin } from '../ours/origin-process.ts';
 import { configValueText } from '../ours/values.ts';
+import { startEtcd } from '../peers/etcd-server.ts';
+import { startNats } from '../peers/nats-server.ts';
 import { makeRow, type ResultRow } from '../result.ts';
 import { monotonicMs, sleep } from '../support/net.ts';
 import {
@@ -32,6 +35,61 @@ const WRITE_GAP_MS = 1_000;
 const KB = 1000;
 
 type Arrivals = Record<string, number[]>;
+
+/** The issue's figures per idle watcher connection, used when the peers are not installed. */
+const ISSUE_ETCD_KB = 143;
+const ISSUE_NATS_KB = 31;
+const PEER_KEY = 'routers.prod.default';
+const PEER_BUCKET = 'fanout';
+
+/** Server RSS per idle watcher connection of etcd and of NATS KV, in kB. */
+async function measurePeers(
+  dataRoot: string,
+  watchers: number,
+): Promise<{ etcd: number; nats: number; source: 'measured' }> {
+  const etcd = await startEtcd(dataRoot);
+  const writer = etcd.client();
+  await writer.put(PEER_KEY).value(configValueText(0));
+  writer.close();
+  const etcdKb = await perConnection(
+    etcd.process.pid,
+    () => startWatchers({ system: 'etcd', key: PEER_KEY, etcdUrl: etcd.url }, watchers, 4),
+    watchers,
+  );
+  await etcd.stop();
+
+  const nats = await startNats(dataRoot);
+  const connection = await nats.connect();
+  const kv = await connection.jetstream().views.kv(PEER_BUCKET, { history: 1 });
+  await kv.put(PEER_KEY, configValueText(0));
+  await connection.close();
+  const natsKb = await perConnection(
+    nats.process.pid,
+    () =>
+      startWatchers(
+        { system: 'nats', key: PEER_KEY, natsUrl: nats.url, bucket: PEER_BUCKET },
+        watchers,
+        4,
+      ),
+    watchers,
+  );
+  await nats.stop();
+  return { etcd: etcdKb, nats: natsKb, source: 'measured' };
+}
+
+async function perConnection(
+  pid: number,
+  connect: () => Promise<WatcherGroup>,
+  watchers: number,
+): Promise<number> {
+  await sleep(SETTLE_MS);
+  const before = await residentBytes(pid);
+  const group = await connect();
+  await sleep(SETTLE_MS);
+  const after = await residentBytes(pid);
+  await group.stop();
+  return (after - before) / watchers / KB;
+}
 
 /** P8: origin memory per connected agent and time to deliver one write to all of them. */
 export const fanOut: Benchmark = {
@@ -62,6 +120,14 @@ export const fanOut: Benchmark = {
     await api.put(TENANT, KEY, configValueText(1));
     await sleep(SETTLE_MS);
     const baseline = await residentBytes(origin.process.pid);
+
+    const peerLevel = levels[0] === 1_000 ? 1_000 : levels[levels.length - 1]!;
+    const peerFigures = context.peers
+      ? await measurePeers(context.tmpDir, peerLevel)
+      : { etcd: ISSUE_ETCD_KB, nats: ISSUE_NATS_KB, source: 'issue' as const };
+    context.log(
+      `peers at ${peerLevel} watchers: etcd ${peerFigures.etcd.toFixed(1)} kB, NATS ${peerFigures.nats.toFixed(1)} kB per connection`,
+    );
 
     const hosts: ManagedProcess[] = [];
     let connected = 0;
@@ -149,11 +215,26 @@ export const fanOut: Benchmark = {
             metric: `origin RSS per connection, ${level.toLocaleString('en-US')} agents`,
             unit: 'kB',
             ours: [perConnectionKb],
-            peer: level === 1_000 ? 'etcd 3.4, 1,000 idle watchers' : undefined,
-            peerRuns: level === 1_000 ? [143] : null,
-            peerSource: 'issue',
+            peer:
+              level === peerLevel
+                ? `etcd 3.4, ${peerLevel.toLocaleString('en-US')} idle watchers`
+                : undefined,
+            peerRuns: level === peerLevel ? [peerFigures.etcd] : null,
+            peerSource: peerFigures.source,
             goal: { on: 'ours', op: '<=', target: 20, text: '≤ 20 kB' },
           }),
+          ...(level === peerLevel
+            ? [
+                makeRow({
+                  metric: `origin RSS per connection, ${level.toLocaleString('en-US')} agents`,
+                  unit: 'kB',
+                  ours: [perConnectionKb],
+                  peer: `NATS 2.9 KV, ${peerLevel.toLocaleString('en-US')} idle watchers`,
+                  peerRuns: [peerFigures.nats],
+                  peerSource: peerFigures.source,
+                }),
+              ]
+            : []),
           makeRow({
             metric: `one write delivered to all ${level.toLocaleString('en-US')} agents`,
             unit: 'ms',
@@ -174,8 +255,12 @@ export const fanOut: Benchmark = {
       await Promise.all(hosts.map((host) => stopProcess(host)));
     }
     notes.push(
-      "Peer figures per connection are the issue's (etcd about 143 kB, NATS about 31 kB with " +
-        '1,000 idle watchers, measured on this kind of machine), not measured in this run.',
+      peerFigures.source === 'measured'
+        ? `Peers: a fresh etcd and a fresh nats-server, each read before and after ${peerLevel.toLocaleString('en-US')} ` +
+            'watchers connected (one connection and one watch of the key each, the same light ' +
+            'watcher processes as P3), settled for the same time.'
+        : "Peer figures per connection are the issue's (etcd about 143 kB, NATS about 31 kB with " +
+            '1,000 idle watchers), not measured in this run: the peers are not installed.',
       `Delivery: ${context.runs} writes per step after ${context.warmups} warm-up write; per-connection memory: one reading per step.`,
     );
     if (context.quick)

@@ -1,9 +1,11 @@
 // Watchers of one key in their own process, for the propagation benchmark (P3). Each watcher
 // notes the monotonic time at which it sees each value; the parent asks for the notes at the
-// end. Systems: etcd (one client connection per watcher, one watch each), NATS KV (one
+// end; on the way it tells the parent how many watchers saw each value, so that the writer
+// can wait for one write to reach every watcher before the next. Systems: etcd (one client connection per watcher, one watch each), NATS KV (one
 // connection per watcher, one KV watch each) and our agents (one long-poll loop per agent on
 // its watch endpoint, so "seen" means readable from the agent's HTTP API).
-// Input: WATCHER_OPTIONS (JSON). IPC out: {type:'ready'}, then {type:'report', seen} on request.
+// Input: WATCHER_OPTIONS (JSON). IPC out: {type:'ready'}, {type:'seen', counts} as values
+// arrive, and {type:'report', seen} on request.
 import { Agent, request } from 'node:http';
 import { Etcd3 } from 'etcd3';
 import { connect, type NatsConnection } from 'nats';
@@ -28,10 +30,24 @@ const SEQUENCE = /"revision":(\d+)/;
 const closers: Array<() => Promise<void> | void> = [];
 let stopping = false;
 
+/** Sightings not yet told to the parent, by sequence; sent in one message per turn. */
+const unreported = new Map<number, number>();
+let reportScheduled = false;
+
 function note(watcher: number, text: string): void {
   const at = now();
   const match = SEQUENCE.exec(text);
-  if (match) seen[watcher]!.push([Number(match[1]), at]);
+  if (!match) return;
+  const sequence = Number(match[1]);
+  seen[watcher]!.push([sequence, at]);
+  unreported.set(sequence, (unreported.get(sequence) ?? 0) + 1);
+  if (reportScheduled) return;
+  reportScheduled = true;
+  setImmediate(() => {
+    reportScheduled = false;
+    process.send!({ type: 'seen', counts: [...unreported] });
+    unreported.clear();
+  });
 }
 
 async function watchEtcd(): Promise<void> {

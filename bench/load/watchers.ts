@@ -22,6 +22,8 @@ export interface WatcherOptions {
 
 /** Watchers spread over a few processes. */
 export interface WatcherGroup {
+  /** Resolves once `count` watchers in all have seen `sequence`, or after `timeoutMs`. */
+  waitSeen(sequence: number, count: number, timeoutMs: number): Promise<void>;
   /** Every watcher's notes: per watcher, [sequence, monotonic ms] pairs. Stops the hosts. */
   collect(): Promise<Array<Array<[number, number]>>>;
   stop(): Promise<void>;
@@ -59,10 +61,33 @@ export async function startWatchers(
       ),
     ),
   );
+  const seenCounts = new Map<number, number>();
+  let waiter: { sequence: number; count: number; resolve: () => void } | undefined;
+  for (const host of hosts) {
+    host.child.on('message', (message: unknown) => {
+      if (!isType(message, 'seen')) return;
+      for (const [sequence, count] of (message as { counts: Array<[number, number]> }).counts) {
+        seenCounts.set(sequence, (seenCounts.get(sequence) ?? 0) + count);
+      }
+      if (waiter && (seenCounts.get(waiter.sequence) ?? 0) >= waiter.count) waiter.resolve();
+    });
+  }
   const stop = async () => {
     await Promise.all(hosts.map((host) => stopProcess(host)));
   };
   return {
+    async waitSeen(sequence, count, timeoutMs) {
+      if ((seenCounts.get(sequence) ?? 0) >= count) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        function done() {
+          clearTimeout(timer);
+          waiter = undefined;
+          resolve();
+        }
+        waiter = { sequence, count, resolve: done };
+      });
+    },
     async collect() {
       const reports = await Promise.all(
         hosts.map((host) => {
