@@ -1,7 +1,7 @@
 // The benchmark driver behind `npm run bench`: installs the peers when missing, runs each
 // selected benchmark in its own child process, and writes the results file and the table in
 // bench/README.md.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +87,7 @@ async function main(): Promise<number> {
     RESULTS_DIR,
     `${new Date().toISOString().slice(0, 10)}-${machine.host}${values.quick ? '-quick' : ''}.json`,
   );
+  await mkdir(RESULTS_DIR, { recursive: true });
   const results = await loadResults(resultsPath, machine, values.quick);
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'lcm-bench-driver-'));
   removeOnExit(scratch);
