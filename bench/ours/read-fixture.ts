@@ -15,12 +15,14 @@ export const LOAD_CPU = '0';
 const TENANT = 'bench';
 const KEY = 'routers/prod/default';
 
-/** An agent serving a 1 KB entry and a bare node:http server answering the same bytes. */
+/** An agent serving a 1 KB entry, and bare servers answering the same bytes. */
 export interface ReadFixture {
   /** Path of the entry on both servers. */
   path: string;
   agentPort: number;
   ceilingPort: number;
+  /** Bare Hono on @hono/node-server answering the same bytes (a diagnostic, P1 only). */
+  honoPort: number;
   /** Response headers the agent sends (and the ceiling copies). */
   headers: Record<string, string>;
   bodyBytes: number;
@@ -66,24 +68,26 @@ export async function startReadFixture(context: BenchContext): Promise<ReadFixtu
     }
   }
 
-  const ceilingPort = await freePort();
-  const ceiling: ManagedProcess = startProcess(
-    process.execPath,
-    ['--import', 'tsx', path.join(context.repoRoot, 'bench', 'peers', 'ceiling-server.ts')],
-    {
-      name: 'node:http ceiling',
-      cpus: SERVER_CPU,
-      env: {
-        CEILING_PORT: String(ceilingPort),
-        CEILING_RESPONSE: JSON.stringify({ headers, bodyBase64: body.toString('base64') }),
+  const answer = JSON.stringify({ headers, bodyBase64: body.toString('base64') });
+  const startCeiling = async (script: string, name: string) => {
+    const port = await freePort();
+    const ceiling: ManagedProcess = startProcess(
+      process.execPath,
+      ['--import', 'tsx', path.join(context.repoRoot, 'bench', 'peers', script)],
+      {
+        name,
+        cpus: SERVER_CPU,
+        env: { CEILING_PORT: String(port), CEILING_RESPONSE: answer },
       },
-    },
-  );
-  await waitForOutput(ceiling, /listening/, 15_000);
+    );
+    await waitForOutput(ceiling, /listening/, 15_000);
+    return port;
+  };
   return {
     path: entryPath(TENANT, KEY),
     agentPort: agent.port,
-    ceilingPort,
+    ceilingPort: await startCeiling('ceiling-server.ts', 'node:http ceiling'),
+    honoPort: await startCeiling('hono-ceiling-server.ts', 'Hono ceiling'),
     headers,
     bodyBytes: body.length,
   };
