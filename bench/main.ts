@@ -1,7 +1,7 @@
 // The benchmark driver behind `npm run bench`: installs the peers when missing, runs each
 // selected benchmark in its own child process, and writes the results file and the table in
 // bench/README.md.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,8 @@ const USAGE = `usage: npm run bench -- [options] [p1 ... p8]
   --runs N       measured runs per figure (default 5, quick 2); one warm-up run comes on top
   --no-peers     measure our side only
   --profile      write CPU profiles of our origin and agent processes to bench/results/
+  --report       only regenerate bench/README.md from today's results file (after editing
+                 bench/findings.md)
 `;
 
 async function main(): Promise<number> {
@@ -52,6 +54,7 @@ async function main(): Promise<number> {
       'no-peers': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      report: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -69,6 +72,8 @@ async function main(): Promise<number> {
     process.stderr.write(`--runs must be a positive number, not ${values.runs}\n`);
     return 2;
   }
+
+  if (values.report) return await regenerateReadme();
 
   const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
   let peers = !values['no-peers'];
@@ -125,6 +130,31 @@ async function main(): Promise<number> {
     `results: ${path.relative(REPO_ROOT, resultsPath)}${values.quick ? '' : ', table: bench/README.md'}`,
   );
   return failures > 0 ? 1 : 0;
+}
+
+async function writeReadme(results: ResultsFile, resultsPath: string): Promise<void> {
+  const findings = await readFile(path.join(BENCH_DIR, 'findings.md'), 'utf8').catch(() => '');
+  await writeFile(
+    path.join(BENCH_DIR, 'README.md'),
+    renderReadme(sortById(results), path.relative(BENCH_DIR, resultsPath), findings),
+  );
+}
+
+/** Rewrites bench/README.md from the newest full results file. */
+async function regenerateReadme(): Promise<number> {
+  const files = (await readdir(RESULTS_DIR).catch(() => [] as string[]))
+    .filter((name) => name.endsWith('.json') && !name.endsWith('-quick.json'))
+    .sort();
+  const newest = files.at(-1);
+  if (!newest) {
+    process.stderr.write('no results file in bench/results: run `npm run bench` first\n');
+    return 1;
+  }
+  const resultsPath = path.join(RESULTS_DIR, newest);
+  const results = JSON.parse(await readFile(resultsPath, 'utf8')) as ResultsFile;
+  await writeReadme(results, resultsPath);
+  process.stderr.write(`bench: bench/README.md regenerated from bench/results/${newest}\n`);
+  return 0;
 }
 
 interface RunOptions {
