@@ -73,9 +73,11 @@ export function parseJsonValue(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new LcmError('bad_json', `the body is not JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // The parser's own message quotes the text around the fault, which may be part of a secret:
+    // only the position goes into the error, and the parser's error is not kept as its cause.
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    const where = position === undefined ? '' : ` (near byte ${position})`;
+    throw new LcmError('bad_json', `the body is not JSON${where}`);
   }
   assertJsonValue(value, limits);
   return value as JsonValue;
@@ -95,7 +97,11 @@ export function assertJsonValue(
 
   while (pending.length > 0) {
     const { node, depth } = pending.pop()!;
-    if (node === null || typeof node === 'string' || typeof node === 'boolean') continue;
+    if (node === null || typeof node === 'boolean') continue;
+    if (typeof node === 'string') {
+      assertWellFormed(node);
+      continue;
+    }
 
     if (typeof node === 'number') {
       if (!Number.isFinite(node)) {
@@ -127,11 +133,22 @@ export function assertJsonValue(
       throw new LcmError('bad_value', 'only plain objects are JSON values');
     }
     for (const member of Object.keys(node)) {
+      assertWellFormed(member);
       if (member === '__proto__') {
         throw new LcmError('bad_value', 'a member named __proto__ is not allowed');
       }
       pending.push({ node: (node as Record<string, unknown>)[member], depth: depth + 1 });
     }
+  }
+}
+
+/**
+ * A string with a lone UTF-16 surrogate has no UTF-8 form: msgpack and every other encoder turn
+ * it into U+FFFD, so its value, and its content hash, would differ at the edge.
+ */
+function assertWellFormed(text: string): void {
+  if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) {
+    throw new LcmError('bad_value', 'strings must be valid Unicode (a lone surrogate is not)');
   }
 }
 

@@ -34,6 +34,23 @@ describe('parseJsonValue', () => {
     }
   });
 
+  it('names no part of the text in its message, which may hold a secret', () => {
+    try {
+      parseJsonValue(`{"value":'sk-live-ABCDEFGHIJKLMNOP'}`);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as LcmError).code).toBe('bad_json');
+      expect((error as Error).message).not.toMatch(/sk-live/);
+      expect((error as Error).cause).toBeUndefined();
+    }
+  });
+
+  it('refuses strings and member names holding a lone surrogate with bad_value', () => {
+    expect(codeOf(() => parseJsonValue('{"s":"\\ud800x"}'))).toBe('bad_value');
+    expect(codeOf(() => parseJsonValue('{"\\udc00":1}'))).toBe('bad_value');
+    expect(codeOf(() => parseJsonValue('["\\ud83d\\ude00"]'))).toBeUndefined();
+  });
+
   it('refuses invalid UTF-8 with bad_json', () => {
     expect(codeOf(() => parseJsonValue(new Uint8Array([0x22, 0xc3, 0x28, 0x22])))).toBe('bad_json');
     expect(codeOf(() => parseJsonValue(new Uint8Array([0x22, 0xed, 0xa0, 0x80, 0x22])))).toBe(
