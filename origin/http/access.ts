@@ -17,9 +17,14 @@ export function tenantAccess(c: Context<AppEnv>, access: Access): string {
   const grant = c.get('grant');
   if (!grantsTenant(grant, tenant)) throw new LcmError('not_found', 'no such tenant');
   if (access === 'write' && !canWrite(grant)) {
-    throw new LcmError('forbidden', `a ${grant.role} token may not write`);
+    throw new LcmError('forbidden', `${withArticle(grant.role)} token may not write`);
   }
   return tenant;
+}
+
+/** `role` with its indefinite article: "a reader", "an agent". */
+function withArticle(role: string): string {
+  return /^[aeiou]/i.test(role) ? `an ${role}` : `a ${role}`;
 }
 
 /** Checks a key's grammar and that the token reaches it; `not_found` when it does not. */

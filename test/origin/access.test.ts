@@ -178,4 +178,15 @@ describe('scopes', () => {
     const { token } = await newToken({ role: 'agent', tenants: ['red'] });
     expect((await api('GET', '/v1/agents', { token })).status).toBe(403);
   });
+
+  it('names the role with the right article when it refuses a write', async () => {
+    const message = async (role: string) => {
+      const { token } = await newToken({ role, tenants: ['red'] });
+      const write = await api('PUT', '/v1/tenants/red/entries/app/config', { token, body: 1 });
+      expect(errorCode(write)).toBe('forbidden');
+      return (write.body as { error: { message: string } }).error.message;
+    };
+    expect(await message('agent')).toBe('an agent token may not write');
+    expect(await message('reader')).toBe('a reader token may not write');
+  });
 });
