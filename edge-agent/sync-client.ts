@@ -291,6 +291,10 @@ export class SyncClient {
         return this.send({ type: 'pong', at: message.at });
       case 'error':
         if (message.retryAfterMs !== undefined) this.retryHintMs = message.retryAfterMs;
+        // A token revoked while connected: coming back at once would only be refused again.
+        if (message.code === 'unauthorized' || message.code === 'forbidden') {
+          this.retryHintMs = Math.max(this.retryHintMs, AUTH_REFUSED_RETRY_MS);
+        }
         this.emit({
           type: 'origin-error',
           code: message.code,

@@ -126,6 +126,7 @@ export async function startOrigin(
     dataKeys: secrets.agentDataKeys,
     settings: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
   });
+  const stopRevoking = tokens.onRevoke((tokenId) => hub?.revokeToken(tokenId));
   const stopCompaction = scheduleCompaction(config, store, logger);
   const stopNoting = scheduleStateNotes(config, store, logger);
   accepting = true;
@@ -137,6 +138,7 @@ export async function startOrigin(
       accepting = false;
       stopCompaction();
       stopNoting();
+      stopRevoking();
       const serverClosed = closeServer(server, config.shutdownTimeoutMs);
       await hub?.close();
       await serverClosed;

@@ -39,6 +39,7 @@ function sha256(text: string): Buffer {
  */
 export class TokenStore {
   readonly #store: OriginStore;
+  readonly #revokeListeners = new Set<(tokenId: string) => void>();
 
   constructor(store: OriginStore) {
     this.#store = store;
@@ -122,15 +123,26 @@ export class TokenStore {
     });
   }
 
-  /** Revokes a token at once; false when there is no such live token. */
+  /**
+   * Revokes a token at once, and tells every {@link onRevoke} listener (the replication hub
+   * closes that token's agent connections); false when there is no such live token.
+   */
   async revoke(id: string): Promise<boolean> {
-    return this.#store.writes.run(async (tx) => {
+    const revoked = await this.#store.writes.run(async (tx) => {
       const result = await tx.execute({
         sql: 'UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
         args: [Date.now(), id],
       });
       return { result: result.rowsAffected === 1 };
     });
+    if (revoked) for (const listener of this.#revokeListeners) listener(id);
+    return revoked;
+  }
+
+  /** Calls `listener` with the id of every token revoked from now on; returns an unsubscribe. */
+  onRevoke(listener: (tokenId: string) => void): () => void {
+    this.#revokeListeners.add(listener);
+    return () => this.#revokeListeners.delete(listener);
   }
 
   async #insert(

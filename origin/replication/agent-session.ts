@@ -115,6 +115,13 @@ export class AgentSession {
     }
   }
 
+  /** The session's token was revoked: an `unauthorized` error frame, and the connection closes. */
+  revoke(): void {
+    this.refuse(new LcmError('unauthorized', 'the agent token was revoked'));
+    // Gone from the hub now, not when the agent answers the close: nothing more is sent to it.
+    this.shutdown();
+  }
+
   /** Tells the agent to come back after `retryAfterMs`, and closes the connection. */
   goAway(code: 'unavailable', message: string, retryAfterMs: number): void {
     this.send({ type: 'error', code, message, retryAfterMs });

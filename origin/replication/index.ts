@@ -35,6 +35,11 @@ export interface ReplicationDeps {
 export interface ReplicationHub {
   /** Every connected agent with its per-tenant progress. */
   agents(): AgentStatus[];
+  /**
+   * Closes at once every connection of the token `tokenId`, with an `unauthorized` error frame,
+   * and refuses it from now on; called when the token is revoked.
+   */
+  revokeToken(tokenId: string): void;
   /** Closes every agent connection and stops listening for upgrades. */
   close(): Promise<void>;
 }

@@ -54,6 +54,8 @@ export class ReplicationHub {
   private readonly sessions = new Set<AgentSession>();
   private readonly heads = new Map<string, number>();
   private readonly snapshotReads = new Map<string, Promise<TenantSnapshot>>();
+  /** Tokens revoked while this origin ran: a connection that authenticated just before is cut. */
+  private readonly revokedTokens = new Set<string>();
   private readonly wss: WebSocketServer;
   private readonly codec: FrameCodec;
   private readonly settings: HubSettings;
@@ -106,6 +108,14 @@ export class ReplicationHub {
         bytesSent: session.bytesSent,
         tenants: session.progress(),
       }));
+  }
+
+  /** Closes every connection of a revoked token at once and refuses the token from now on. */
+  revokeToken(tokenId: string): void {
+    this.revokedTokens.add(tokenId);
+    for (const session of this.sessions) {
+      if (session.grant.tokenId === tokenId) session.revoke();
+    }
   }
 
   /** Asks every agent to come back shortly, closes their connections, stops answering upgrades. */
@@ -219,6 +229,8 @@ export class ReplicationHub {
         (closed) => this.forget(closed),
       );
       this.sessions.add(session);
+      // Revoked between the token check and the upgrade: the session never gets to its hello.
+      if (this.revokedTokens.has(grant.tokenId)) session.revoke();
     });
   }
 
