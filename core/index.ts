@@ -64,6 +64,7 @@ export {
 export {
   assertEntryKey,
   assertTenantId,
+  hasDotSegment,
   isEntryKey,
   isKeyPrefix,
   isTenantId,

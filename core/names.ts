@@ -55,3 +55,17 @@ export function isKeyPrefix(prefix: string): boolean {
   const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return isEntryKey(trimmed);
 }
+
+/** A `.` or `..` path segment, also percent-encoded (`%2e`, `.%2E`, ...). */
+const DOT_SEGMENT_PATTERN = /^(?:\.|%2e){1,2}$/i;
+
+/**
+ * True when the path of a raw HTTP request target (`/a/../b?x=1`) has a `.` or `..` segment,
+ * plain or percent-encoded. URL parsers resolve such segments silently, so a server that wants
+ * to refuse them must look at the target as it came off the wire.
+ */
+export function hasDotSegment(requestTarget: string): boolean {
+  const path = requestTarget.split(/[?#]/, 1)[0] ?? '';
+  // The WHATWG parser treats a backslash as a slash in http URLs.
+  return path.split(/[/\\]/).some((segment) => DOT_SEGMENT_PATTERN.test(segment));
+}

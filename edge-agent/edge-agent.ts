@@ -83,10 +83,11 @@ export class EdgeAgent {
         return Math.max(0, Date.now() - (index.tenant(tenant)?.lastSyncAt ?? 0));
       },
     });
-    const fetch = (request: Request) =>
+    // The node server's bindings go along: the apps read the raw request target from them.
+    const fetch = (request: Request, bindings: unknown) =>
       SECRET_PATH.test(new URL(request.url).pathname)
-        ? secretApp.fetch(request)
-        : app.fetch(request);
+        ? secretApp.fetch(request, bindings)
+        : app.fetch(request, bindings);
     const server = await listen(fetch, config.port, config.host);
 
     const agent = new EdgeAgent(agentId, index, metrics, keyring, replica, sync, server);
@@ -120,7 +121,7 @@ export class EdgeAgent {
 }
 
 function listen(
-  fetch: (request: Request) => Response | Promise<Response>,
+  fetch: (request: Request, bindings: unknown) => Response | Promise<Response>,
   port: number,
   hostname: string,
 ): Promise<ServerType> {

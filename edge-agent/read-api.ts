@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { isEntryKey, isKeyPrefix, LcmError } from '../core/index.ts';
+import { sendAgentError as fail, rejectDotSegments } from './agent-http.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import type { EntryIndex, IndexChange, IndexedEntry, IndexedTenant } from './entry-index.ts';
 
@@ -28,14 +29,6 @@ export interface ReadApiDeps {
   stalenessMs: (tenant: string) => number;
 }
 
-let requestCounter = 0;
-const requestPrefix = Math.random().toString(36).slice(2, 8);
-
-function fail(c: Context, error: LcmError): Response {
-  const requestId = c.req.header('x-request-id') ?? `${requestPrefix}-${++requestCounter}`;
-  return c.json(error.toJSON(requestId), error.status as 400);
-}
-
 /**
  * The agent's local read API, with the same resource paths as the origin's read side, so that a
  * consumer can point at either. Every answer comes from the in-memory index.
@@ -44,6 +37,7 @@ export function createReadApi(deps: ReadApiDeps): Hono {
   const app = new Hono();
   const { index, metrics } = deps;
   const configured = new Set(deps.tenants);
+  app.use('*', rejectDotSegments());
 
   /** The tenant's state, or the error answer when this agent cannot serve it. */
   const heldTenant = (tenant: string): IndexedTenant | LcmError => {

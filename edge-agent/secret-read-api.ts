@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { isEntryKey, isSecretRecord, LcmError, openSecretRecord } from '../core/index.ts';
+import { rejectDotSegments } from './agent-http.ts';
 import type { AgentKeyring } from './agent-keyring.ts';
 import type { EntryIndex } from './entry-index.ts';
 
@@ -25,6 +26,7 @@ export interface SecretReadDeps {
 export function createSecretReadApi(deps: SecretReadDeps): Hono {
   const app = new Hono();
   const configured = new Set(deps.tenants);
+  app.use('*', rejectDotSegments());
   const expected =
     deps.secretToken === undefined ? undefined : Buffer.from(`Bearer ${deps.secretToken}`);
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, OriginServices } from './app-env.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
-import { authenticate, observe } from './middleware.ts';
+import { authenticate, observe, rejectDotSegments } from './middleware.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { changeRoutes } from './routes/changes.ts';
 import { commitRoutes } from './routes/commits.ts';
@@ -38,6 +38,7 @@ export function buildOriginApp(
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use('*', observe(services));
+  app.use('*', rejectDotSegments());
   app.onError(errorHandler(services.logger));
   app.notFound(notFoundHandler);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { LcmError } from '../../core/index.ts';
+import { hasDotSegment, LcmError } from '../../core/index.ts';
 import type { AppEnv, OriginServices } from './app-env.ts';
 
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -52,5 +52,20 @@ export function authenticate(services: OriginServices): MiddlewareHandler<AppEnv
     await next();
     // Revisions only compare within one store: every answer names the store they belong to.
     c.header('X-Store-Epoch', services.store.epoch);
+  };
+}
+
+/**
+ * Refuses a request whose path has a `.` or `..` segment (also as `%2e`) with 400 `bad_key`.
+ * The URL parser would resolve `entries/a/../b` to `entries/b` and write a key the caller did
+ * not name, so the check reads the request target as it came off the wire.
+ */
+export function rejectDotSegments(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = (c.env as { incoming?: { url?: string } } | undefined)?.incoming;
+    if (hasDotSegment(incoming?.url ?? c.req.url)) {
+      throw new LcmError('bad_key', 'a path must not have a . or .. segment');
+    }
+    await next();
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assertEntryKey,
   assertTenantId,
+  hasDotSegment,
   isEntryKey,
   isKeyPrefix,
   isTenantId,
@@ -72,4 +73,20 @@ describe('key prefixes', () => {
   it.each(['/', '/a', 'a//', '../', 'a b/'])('refuses %j', (prefix) => {
     expect(isKeyPrefix(prefix)).toBe(false);
   });
+});
+
+describe('dot segments in a raw request target', () => {
+  it.each(['/a/../b', '/a/./b', '/a/%2e%2e/b', '/a/%2E/b', '/a/.%2e/b', '/..', '/a\\..\\b'])(
+    'finds one in %s',
+    (target) => {
+      expect(hasDotSegment(target)).toBe(true);
+    },
+  );
+
+  it.each(['/a/b', '/a/.b/c', '/a/b..c', '/a/...', '/a/%2e%2e%2e', '/a/b?x=../y', '/a/b#/..'])(
+    'finds none in %s',
+    (target) => {
+      expect(hasDotSegment(target)).toBe(false);
+    },
+  );
 });

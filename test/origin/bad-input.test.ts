@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, originApi } from '../support/origin-api.ts';
 import { type OriginProcess, startOriginProcess } from '../support/origin-process.ts';
+import { requestPathAsIs } from '../support/raw-http.ts';
 
 const MAX_VALUE_BYTES = 64 * 1024;
 const TENANT = '/v1/tenants/bad';
@@ -79,6 +80,34 @@ describe('bad input leaves the store unchanged and the server serving', () => {
       const response = await rawRequest('PUT', `${TENANT}/entries/${key}`, '1');
       expect(response).toEqual({ status: 400, code: 'bad_key' });
     });
+
+    it.each([
+      ['PUT', 'a/../b'],
+      ['PUT', 'a/./b'],
+      ['PUT', 'a/%2e%2e/b'],
+      ['PUT', 'a/%2E./b'],
+      ['PUT', 'a/.%2e'],
+      ['GET', '../entries/doc'],
+      ['DELETE', 'a/%2e/doc'],
+    ])(
+      'refuses %s of a path with a dot segment (%s) instead of resolving it',
+      async (method, key) => {
+        const response = await requestPathAsIs(origin.url, method, `${TENANT}/entries/${key}`, {
+          headers: {
+            authorization: `Bearer ${origin.adminToken}`,
+            'content-type': 'application/json',
+          },
+          ...(method === 'PUT' && { body: '1' }),
+        });
+        expect(response.status).toBe(400);
+        expect(response.body).toMatchObject({
+          error: { code: 'bad_key', requestId: expect.any(String) },
+        });
+        for (const resolved of ['b', 'a/b']) {
+          expect((await api('GET', `${TENANT}/entries/${resolved}`)).status).toBe(404);
+        }
+      },
+    );
 
     it('refuses bad keys inside a commit body, including ..', async () => {
       for (const key of ['a/../b', '../a', '', '/a', 'a\u0000b', 'x'.repeat(513)]) {

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentProcess, startAgentProcess } from '../support/agent-process.ts';
+import { originApi } from '../support/origin-api.ts';
+import { type OriginProcess, startOriginProcess } from '../support/origin-process.ts';
+import { requestPathAsIs } from '../support/raw-http.ts';
+
+// A real origin and a real agent of tenant t with a local secret token: what the agent's HTTP
+// API answers to odd requests.
+
+const TENANT = 't';
+const SECRET_TOKEN = 'local-secret-token-for-agent-http-01';
+const SYNC_TIMEOUT_MS = 20_000;
+
+let origin: OriginProcess;
+let agent: AgentProcess;
+
+beforeAll(async () => {
+  origin = await startOriginProcess();
+  const api = originApi(origin);
+  expect((await api('PUT', `/v1/tenants/${TENANT}`)).status).toBeLessThan(300);
+  await api('PUT', `/v1/tenants/${TENANT}/entries/t/a`, { body: { at: 't/a' } });
+  await api('PUT', `/v1/tenants/${TENANT}/secrets/db/password`, { body: { value: 'pw-1' } });
+  const created = await api('POST', '/v1/tokens', { body: { role: 'agent', tenants: [TENANT] } });
+  agent = await startAgentProcess({
+    origin: origin.url,
+    token: (created.body as { token: string }).token,
+    tenants: [TENANT],
+    env: { LCM_AGENT_SECRET_TOKEN: SECRET_TOKEN },
+  });
+  const deadline = Date.now() + SYNC_TIMEOUT_MS;
+  while ((await fetch(`${agent.url}/v1/tenants/${TENANT}/entries/t/a`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error('the agent did not sync tenant t in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+afterAll(async () => {
+  await agent?.dispose();
+  await origin?.dispose();
+});
+
+describe('dot segments in the path', () => {
+  it.each([
+    `/v1/tenants/${TENANT}/entries/x/../t/a`,
+    `/v1/tenants/${TENANT}/entries/t/./a`,
+    `/v1/tenants/${TENANT}/entries/x/%2e%2E/t/a`,
+    `/v1/tenants/${TENANT}/entries/t/%2e/a`,
+    `/v1/tenants/${TENANT}/secrets/x/../db/password`,
+    `/v1/tenants/${TENANT}/x/../entries/t/a?prefix=t`,
+  ])('refuses %s with 400 bad_key instead of resolving it', async (path) => {
+    const answer = await requestPathAsIs(agent.url, 'GET', path);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({
+      error: { code: 'bad_key', requestId: expect.any(String) },
+    });
+  });
+
+  it('still answers the same key asked for without dot segments', async () => {
+    const answer = await requestPathAsIs(agent.url, 'GET', `/v1/tenants/${TENANT}/entries/t/a`);
+    expect(answer).toMatchObject({ status: 200, body: { at: 't/a' } });
+  });
+});
