@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { isEntryKey, isSecretRecord, LcmError, openSecretRecord } from '../core/index.ts';
-import { rejectDotSegments } from './agent-http.ts';
+import { sendAgentError as fail, rejectDotSegments } from './agent-http.ts';
 import type { AgentKeyring } from './agent-keyring.ts';
 import type { EntryIndex } from './entry-index.ts';
 
@@ -29,9 +29,6 @@ export function createSecretReadApi(deps: SecretReadDeps): Hono {
   app.use('*', rejectDotSegments());
   const expected =
     deps.secretToken === undefined ? undefined : Buffer.from(`Bearer ${deps.secretToken}`);
-
-  const fail = (c: Context, error: LcmError) =>
-    c.json(error.toJSON(c.req.header('x-request-id')), error.status as 400);
 
   const mayReveal = (c: Context) => {
     const given = Buffer.from(c.req.header('authorization') ?? '');
@@ -104,5 +101,9 @@ export function createSecretReadApi(deps: SecretReadDeps): Hono {
     }
   });
 
+  app.notFound((c) => fail(c, new LcmError('not_found', 'no such resource on the agent')));
+  app.onError((error, c) =>
+    fail(c, error instanceof LcmError ? error : new LcmError('internal', 'internal error')),
+  );
   return app;
 }

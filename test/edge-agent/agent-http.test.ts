@@ -60,3 +60,39 @@ describe('dot segments in the path', () => {
     expect(answer).toMatchObject({ status: 200, body: { at: 't/a' } });
   });
 });
+
+describe('error answers of the secret reads', () => {
+  const secretPath = `/v1/tenants/${TENANT}/secrets/db/password`;
+
+  it.each([
+    ['an unknown tenant', '/v1/tenants/other/secrets/db/password', {}, 404, 'not_found'],
+    ['a missing secret', `/v1/tenants/${TENANT}/secrets/db/none`, {}, 404, 'not_found'],
+    ['a config entry', `/v1/tenants/${TENANT}/secrets/t/a`, {}, 409, 'conflict'],
+    ['a bad key', `/v1/tenants/${TENANT}/secrets/a~b`, {}, 400, 'bad_key'],
+    ['a bad version', `${secretPath}?version=oldest`, {}, 400, 'bad_request'],
+    ['reveal without the token', `${secretPath}?reveal=true`, {}, 401, 'unauthorized'],
+    [
+      'reveal with a wrong token',
+      `${secretPath}?reveal=true`,
+      { authorization: 'Bearer wrong' },
+      401,
+      'unauthorized',
+    ],
+  ])(
+    'answers %s with the error code and a request id',
+    async (_what, path, headers, status, code) => {
+      const response = await fetch(`${agent.url}${path}`, { headers });
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual({
+        error: { code, message: expect.any(String), requestId: expect.any(String) },
+      });
+    },
+  );
+
+  it("echoes the caller's X-Request-Id in a secret error", async () => {
+    const response = await fetch(`${agent.url}${secretPath}?reveal=true`, {
+      headers: { 'x-request-id': 'trace-42' },
+    });
+    expect(await response.json()).toMatchObject({ error: { requestId: 'trace-42' } });
+  });
+});
