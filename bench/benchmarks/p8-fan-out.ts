@@ -97,14 +97,16 @@ export const fanOut: Benchmark = {
   title: 'Fan-out scale',
   defaultRuns: 3,
   how:
-    'Light protocol clients (bench/load/light-agents.ts: a real WebSocket each, hello, ' +
-    'snapshot, pongs and acks through protocol/, no replica), up to ' +
+    'Light protocol clients (bench/load/light-agents.ts: a real WebSocket each; hello, pongs ' +
+    "and acks encoded with protocol/'s codec, frames read with plain msgpackr; no replica), up to " +
     `${PER_PROCESS.toLocaleString('en-US')} per process, connect to one origin holding a small ` +
     'tenant, in steps to 1k, 5k and 10k connections. At each step the origin is left alone ' +
     `for ${SETTLE_MS / 1000} s and its RSS is read: (RSS - RSS before any connection) ÷ ` +
     'connections is the memory per connection. Then single writes of a 1 KB value, ' +
     `${WRITE_GAP_MS / 1000} s apart, are timed from the write call until the delta frame has ` +
-    'arrived at every client; the figure is that time for the last client.',
+    'arrived at every client; the figure is that time for the last client. etcd and NATS ' +
+    'are measured the same way for memory: server RSS before and after 1,000 idle watchers, ' +
+    'each with its own connection and a watch of one key.',
   async run(context) {
     const levels = context.quick ? QUICK_LEVELS : FULL_LEVELS;
     const origin = await startOrigin({
