@@ -70,6 +70,7 @@ export {
   isTenantId,
   keyProblem,
 } from './names.ts';
+export { revealFlag } from './reveal-flag.ts';
 export { SECRET_FIELD_PATHS } from './secret-fields.ts';
 export {
   assertSecretRecord,

@@ -1,6 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
-import { isEntryKey, isSecretRecord, LcmError, openSecretRecord } from '../core/index.ts';
+import {
+  isEntryKey,
+  isSecretRecord,
+  LcmError,
+  openSecretRecord,
+  revealFlag,
+} from '../core/index.ts';
 import { sendAgentError as fail, rejectDotSegments } from './agent-http.ts';
 import type { AgentKeyring } from './agent-keyring.ts';
 import type { EntryIndex } from './entry-index.ts';
@@ -19,8 +25,8 @@ export interface SecretReadDeps {
 
 /**
  * `GET /v1/tenants/{tenant}/secrets/{key}` at the agent: metadata from the replica's ciphertext
- * record; with `?reveal=true` and `Authorization: Bearer <local secret token>`, the plaintext,
- * opened now with the tenant's data key. `?version=previous` reads the value before the last
+ * record; with `?reveal=true` (or `1`) and `Authorization: Bearer <local secret token>`, the
+ * plaintext, opened now with the tenant's data key; any other `reveal` value is 400. `?version=previous` reads the value before the last
  * rotation while its overlap lasts. The plaintext is never stored or logged.
  */
 export function createSecretReadApi(deps: SecretReadDeps): Hono {
@@ -62,6 +68,7 @@ export function createSecretReadApi(deps: SecretReadDeps): Hono {
     if (which !== 'current' && which !== 'previous') {
       return fail(c, new LcmError('bad_request', 'version is current or previous'));
     }
+    const reveal = revealFlag(c.req.query('reveal'));
 
     const record = entry.value;
     c.header('ETag', entry.etag);
@@ -80,7 +87,7 @@ export function createSecretReadApi(deps: SecretReadDeps): Hono {
           ? null
           : { version: record.previous.version, validUntil: record.previous.validUntil },
     };
-    if (c.req.query('reveal') !== 'true') return c.json(metadata);
+    if (!reveal) return c.json(metadata);
     if (!mayReveal(c)) {
       return fail(
         c,

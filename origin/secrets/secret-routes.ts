@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { LcmError } from '../../core/index.ts';
+import { LcmError, revealFlag } from '../../core/index.ts';
 import { pathKey, requireAdmin, tenantAccess } from '../http/access.ts';
 import type { RouteGroup } from '../http/app.ts';
 import type { AppEnv } from '../http/app-env.ts';
@@ -22,8 +22,8 @@ export interface SecretRouteDeps {
 
 /**
  * `PUT/GET /v1/tenants/{t}/secrets/{key}`: write a secret, read its metadata, and with
- * `?reveal=true` and a token allowed to reveal, its plaintext (`?version=previous` during an
- * overlap). Plaintext appears in no other answer.
+ * `?reveal=true` (or `1`) and a token allowed to reveal, its plaintext (`?version=previous`
+ * during an overlap). Any other `reveal` value is 400. Plaintext appears in no other answer.
  */
 export function secretRoutes(deps: SecretRouteDeps): RouteGroup {
   return (services) => {
@@ -58,7 +58,7 @@ export function secretRoutes(deps: SecretRouteDeps): RouteGroup {
       const tenant = tenantAccess(c, 'read');
       const key = pathKey(c);
       const grant = c.get('grant');
-      const reveal = c.req.query('reveal') === 'true';
+      const reveal = revealFlag(c.req.query('reveal'));
       const which = c.req.query('version') ?? 'current';
       if (which !== 'current' && which !== 'previous') {
         throw new LcmError('bad_request', 'version is current or previous');

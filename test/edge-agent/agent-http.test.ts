@@ -96,3 +96,33 @@ describe('error answers of the secret reads', () => {
     expect(await response.json()).toMatchObject({ error: { requestId: 'trace-42' } });
   });
 });
+
+describe('the reveal parameter of secret reads', () => {
+  const secretPath = `/v1/tenants/${TENANT}/secrets/db/password`;
+  const withToken = { authorization: `Bearer ${SECRET_TOKEN}` };
+
+  it.each(['true', '1'])('reveals the plaintext with reveal=%s', async (flag) => {
+    const response = await fetch(`${agent.url}${secretPath}?reveal=${flag}`, {
+      headers: withToken,
+    });
+    expect(await response.json()).toMatchObject({ value: 'pw-1' });
+  });
+
+  it.each(['false', '0'])('answers metadata only with reveal=%s', async (flag) => {
+    const response = await fetch(`${agent.url}${secretPath}?reveal=${flag}`, {
+      headers: withToken,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).not.toContain('pw-1');
+  });
+
+  it.each(['yes', 'TRUE', ''])('refuses reveal=%j with 400 bad_request', async (flag) => {
+    const response = await fetch(`${agent.url}${secretPath}?reveal=${flag}`, {
+      headers: withToken,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'bad_request', requestId: expect.any(String) },
+    });
+  });
+});

@@ -66,6 +66,24 @@ describe('secrets API at the origin', () => {
     expect((allowed.body as { value: string }).value).toBe(SECRET);
   });
 
+  it('reads reveal=1 as reveal, reveal=0 or false as metadata, and refuses reveal=yes (400)', async () => {
+    await api('PUT', '/v1/tenants/acme/secrets/db/password', { body: { value: SECRET } });
+    const path = '/v1/tenants/acme/secrets/db/password';
+
+    expect((await api('GET', `${path}?reveal=1`)).body).toMatchObject({ value: SECRET });
+    for (const no of ['0', 'false']) {
+      const metadata = await api('GET', `${path}?reveal=${no}`);
+      expect(metadata.status).toBe(200);
+      expect(metadata.text).not.toContain(SECRET);
+    }
+    for (const unclear of ['yes', 'TRUE', '']) {
+      const refused = await api('GET', `${path}?reveal=${unclear}`);
+      expect(refused.status, unclear).toBe(400);
+      expect(errorCode(refused)).toBe('bad_request');
+      expect(refused.text).not.toContain(SECRET);
+    }
+  });
+
   it('keeps a token of another tenant from learning anything', async () => {
     const other = await token({ role: 'admin', tenants: ['globex'] });
     const answer = await api('GET', '/v1/tenants/acme/secrets/db/password?reveal=true', {
