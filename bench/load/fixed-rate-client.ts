@@ -19,8 +19,15 @@ const request = Buffer.from(
   `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}:${options.port}\r\n\r\n`,
 );
 const HEADER_END = Buffer.from('\r\n\r\n');
+/**
+ * Requests sent at the same rate before measuring, not recorded: the first ones pay for JIT
+ * compilation and lazy loading in both processes, a stall that would land in the tail.
+ */
+const WARMUP_MS = 1_000;
+const warmupCount = Math.floor((options.ratePerSecond * WARMUP_MS) / 1000);
 const total = Math.floor((options.ratePerSecond * options.durationMs) / 1000);
 const latenciesMs = new Float64Array(total);
+let recorded = 0;
 let completed = 0;
 let errors = 0;
 
@@ -28,13 +35,15 @@ interface Connection {
   socket: Socket;
   busy: boolean;
   scheduledAt: number;
+  /** Whether this request's latency counts (false during the warm-up). */
+  record: boolean;
   buffer: Buffer;
   expected: number;
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const idle: Connection[] = [];
-const backlog: number[] = [];
+const backlog: Array<[scheduledAt: number, record: boolean]> = [];
 
 function open(): Promise<Connection> {
   return new Promise((resolve, reject) => {
@@ -44,6 +53,7 @@ function open(): Promise<Connection> {
       socket,
       busy: false,
       scheduledAt: 0,
+      record: false,
       buffer: Buffer.alloc(0),
       expected: -1,
     };
@@ -69,18 +79,22 @@ function onData(connection: Connection, chunk: Buffer): void {
   }
   if (connection.buffer.length < connection.expected) return;
 
-  if (completed < total) latenciesMs[completed++] = now() - connection.scheduledAt;
+  completed++;
+  if (connection.record && recorded < total) {
+    latenciesMs[recorded++] = now() - connection.scheduledAt;
+  }
   connection.buffer = connection.buffer.subarray(connection.expected);
   connection.expected = -1;
   connection.busy = false;
   const next = backlog.shift();
   if (next === undefined) idle.push(connection);
-  else send(connection, next);
+  else send(connection, next[0], next[1]);
 }
 
-function send(connection: Connection, scheduledAt: number): void {
+function send(connection: Connection, scheduledAt: number, record: boolean): void {
   connection.busy = true;
   connection.scheduledAt = scheduledAt;
+  connection.record = record;
   connection.socket.write(request);
 }
 
@@ -89,30 +103,32 @@ async function main(): Promise<void> {
 
   const intervalMs = 1000 / options.ratePerSecond;
   const start = now() + 5;
+  const toIssue = warmupCount + total;
   let issued = 0;
-  const deadline = start + options.durationMs + 10_000;
+  const deadline = start + WARMUP_MS + options.durationMs + 10_000;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const current = now();
-      while (issued < total && start + issued * intervalMs <= current) {
+      while (issued < toIssue && start + issued * intervalMs <= current) {
         const scheduledAt = start + issued * intervalMs;
+        const record = issued >= warmupCount;
         issued++;
         const connection = idle.pop();
-        if (connection) send(connection, scheduledAt);
-        else backlog.push(scheduledAt);
+        if (connection) send(connection, scheduledAt, record);
+        else backlog.push([scheduledAt, record]);
       }
-      if ((issued >= total && completed >= total) || current > deadline) {
+      if ((issued >= toIssue && completed >= toIssue) || current > deadline) {
         resolve();
         return;
       }
-      if (issued < total && start + issued * intervalMs - now() < 1) setImmediate(tick);
+      if (issued < toIssue && start + issued * intervalMs - now() < 1) setImmediate(tick);
       else setTimeout(tick, 0);
     };
     tick();
   });
 
-  const elapsedMs = now() - start;
-  const samples = Array.from(latenciesMs.subarray(0, completed)).sort((a, b) => a - b);
+  const elapsedMs = now() - start - WARMUP_MS;
+  const samples = Array.from(latenciesMs.subarray(0, recorded)).sort((a, b) => a - b);
   const at = (q: number) =>
     samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)];
   process.stdout.write(
@@ -121,10 +137,10 @@ async function main(): Promise<void> {
       p99: at(0.99),
       p999: at(0.999),
       max: samples[samples.length - 1],
-      count: completed,
+      count: recorded,
       scheduled: total,
       errors,
-      achievedPerSecond: (completed / elapsedMs) * 1000,
+      achievedPerSecond: (recorded / elapsedMs) * 1000,
     })}\n`,
   );
   for (const connection of [...idle]) connection.socket.destroy();
