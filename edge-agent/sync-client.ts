@@ -326,9 +326,12 @@ export class SyncClient {
     if (this.ackTimer !== undefined) return;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = undefined;
+      // Only tenants live on this connection: a cursor kept from another epoch, or one waiting
+      // for its snapshot, is not progress the origin sent, and acking it would be a lie.
       const tenants = this.options.tenants.flatMap((tenant) => {
         const held = this.options.index.tenant(tenant);
-        return held === undefined ? [] : [{ tenant, revision: held.revision }];
+        if (held === undefined || !this.isLive(tenant)) return [];
+        return [{ tenant, revision: held.revision }];
       });
       if (tenants.length > 0) this.send({ type: 'ack', tenants });
     }, ACK_DELAY_MS);

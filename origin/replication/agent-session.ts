@@ -122,6 +122,18 @@ export class AgentSession {
     this.shutdown();
   }
 
+  /**
+   * A newer connection of the same agent took over (the usual reconnect race, where this one is
+   * half-open): a `conflict` error frame, and the connection closes.
+   */
+  replaced(): void {
+    this.refuse(
+      new LcmError('conflict', 'a newer connection of this agent replaced this one'),
+      this.context.settings.retryAfterErrorMs,
+    );
+    this.shutdown();
+  }
+
   /** Tells the agent to come back after `retryAfterMs`, and closes the connection. */
   goAway(code: 'unavailable', message: string, retryAfterMs: number): void {
     this.send({ type: 'error', code, message, retryAfterMs });
@@ -250,9 +262,11 @@ export class AgentSession {
         mode: resumable ? 'resume' : 'snapshot',
         headRevision: head,
       });
-      this.feed.add(cursor.tenant, cursor.revision, resumable ? cursor.revision : undefined);
+      this.feed.add(cursor.tenant, resumable ? cursor.revision : undefined);
     }
 
+    // Claimed here, with no await before the id is set: of two hellos racing, the later wins.
+    this.context.claimAgentId(hello.agentId, this);
     this.agentId = hello.agentId;
     this.context.metrics.agentsConnected.inc();
     this.send({

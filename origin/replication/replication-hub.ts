@@ -224,6 +224,7 @@ export class ReplicationHub {
           refreshHead: (tenant) => this.refreshHead(tenant),
           snapshot: (tenant) => this.sharedSnapshot(tenant),
           dataKeys: this.deps.dataKeys,
+          claimAgentId: (agentId, claimant) => this.replaceOlder(agentId, claimant),
           stillAuthorized: async () => (await this.deps.authenticate(token!.trim())) !== null,
         },
         (closed) => this.forget(closed),
@@ -232,6 +233,17 @@ export class ReplicationHub {
       // Revoked between the token check and the upgrade: the session never gets to its hello.
       if (this.revokedTokens.has(grant.tokenId)) session.revoke();
     });
+  }
+
+  private replaceOlder(agentId: string, claimant: AgentSession): void {
+    for (const session of this.sessions) {
+      if (session === claimant || session.agentId !== agentId) continue;
+      this.deps.logger.warn(
+        { agentId, tokenId: claimant.grant.tokenId, olderTokenId: session.grant.tokenId },
+        'agent connected again, older connection replaced',
+      );
+      session.replaced();
+    }
   }
 
   private forget(session: AgentSession): void {

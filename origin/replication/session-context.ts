@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { FrameCodec } from '../../protocol/index.ts';
+import type { AgentSession } from './agent-session.ts';
 import type { DataKeyDistributor, ReplicationSource } from './contract.ts';
 import type { HubMetrics } from './hub-metrics.ts';
 import type { HubSettings } from './hub-settings.ts';
@@ -19,6 +20,8 @@ export interface SessionContext {
   snapshot(tenant: string): ReturnType<ReplicationSource['snapshot']>;
   /** Tenant data keys for agents with a public key (secrets); absent, none are sent. */
   dataKeys?: DataKeyDistributor | undefined;
+  /** Called at hello: every other session of `agentId` is replaced by `claimant`. */
+  claimAgentId(agentId: string, claimant: AgentSession): void;
   /** False once the session's token was revoked: such an agent gets no new data keys. */
   stillAuthorized(): Promise<boolean>;
 }

@@ -21,6 +21,8 @@ interface TenantStream {
   needSnapshot: boolean;
   /** The last revision sent, or queued to be sent. */
   sentRevision: number;
+  /** The highest revision the agent can hold from this session: the most it may acknowledge. */
+  ackCeiling: number;
   appliedRevision: number;
   lastAckAt: number | null;
   /** Revision and commit time of commits not acknowledged yet, oldest first. */
@@ -63,13 +65,15 @@ export class TenantFeed {
   constructor(private readonly deps: TenantFeedDeps) {}
 
   /** Adds a tenant: resumed after `resumeFrom`, or from a snapshot when that is undefined. */
-  add(tenant: string, appliedRevision: number, resumeFrom: number | undefined): void {
+  add(tenant: string, resumeFrom: number | undefined): void {
     this.streams.set(tenant, {
       tenant,
       mode: 'syncing',
       needSnapshot: resumeFrom === undefined,
       sentRevision: resumeFrom ?? 0,
-      appliedRevision,
+      ackCeiling: resumeFrom ?? 0,
+      // A cursor that cannot be resumed says nothing about this store: nothing is applied yet.
+      appliedRevision: resumeFrom ?? 0,
       lastAckAt: null,
       unacked: [],
     });
@@ -106,10 +110,19 @@ export class TenantFeed {
     return result;
   }
 
-  /** Records what the agent acknowledged as applied. */
+  /**
+   * Records what the agent acknowledged as applied. An ack beyond anything this session sent
+   * is a lie about the agent's progress: a `protocol_error`.
+   */
   ack(tenant: string, revision: number): void {
     const stream = this.streams.get(tenant);
     if (stream === undefined) return;
+    if (revision > stream.ackCeiling) {
+      throw new LcmError(
+        'protocol_error',
+        `an ack of ${tenant} at revision ${revision}, beyond revision ${stream.ackCeiling} sent`,
+      );
+    }
     stream.appliedRevision = revision;
     stream.lastAckAt = Date.now();
     let acked = 0;
@@ -151,7 +164,7 @@ export class TenantFeed {
       return;
     }
     this.pending.push(delta);
-    stream.sentRevision = revision;
+    markSent(stream, revision);
     this.flushTimer ??= setTimeout(() => this.flush(), settings.coalesceMs);
   }
 
@@ -260,7 +273,7 @@ export class TenantFeed {
       }
       const commits = toDeltaCommits(stream.tenant, changes);
       this.sendCommits(commits);
-      stream.sentRevision = commits.at(-1)!.revision;
+      markSent(stream, commits.at(-1)!.revision);
     }
   }
 
@@ -288,7 +301,7 @@ export class TenantFeed {
         last: index === chunks.length - 1,
       });
     }
-    stream.sentRevision = snapshot.revision;
+    markSent(stream, snapshot.revision);
     metrics.snapshotsSent.inc({ tenant: stream.tenant });
   }
 
@@ -298,6 +311,11 @@ export class TenantFeed {
       await sleep(DRAIN_POLL_MS);
     }
   }
+}
+
+function markSent(stream: TenantStream, revision: number): void {
+  stream.sentRevision = revision;
+  stream.ackCeiling = Math.max(stream.ackCeiling, revision);
 }
 
 function sleep(ms: number): Promise<void> {

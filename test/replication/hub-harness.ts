@@ -92,12 +92,15 @@ export async function rawClient(url: string, token = HARNESS_AGENT_TOKEN) {
     closed,
     send: (message: Message) => socket.send(codec.encode(message)),
     sendBytes: (bytes: Uint8Array) => socket.send(bytes),
-    hello: (tenants = [{ tenant: 'acme', revision: 0, epoch: null as string | null }]) =>
+    hello: (
+      tenants = [{ tenant: 'acme', revision: 0, epoch: null as string | null }],
+      agentId = 'raw-client',
+    ) =>
       socket.send(
         codec.encode({
           type: 'hello',
           protocolVersions: [PROTOCOL_VERSION],
-          agentId: 'raw-client',
+          agentId,
           agentPublicKey: null,
           tenants,
         }),
