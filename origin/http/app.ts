@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv, OriginServices } from './app-env.ts';
-import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { errorHandler } from './error-handler.ts';
+import { methodNotAllowedHandler } from './method-not-allowed.ts';
 import { authenticate, observe, rejectDotSegments } from './middleware.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { changeRoutes } from './routes/changes.ts';
@@ -40,7 +41,7 @@ export function buildOriginApp(
   app.use('*', observe(services));
   app.use('*', rejectDotSegments());
   app.onError(errorHandler(services.logger));
-  app.notFound(notFoundHandler);
+  app.notFound(methodNotAllowedHandler(app));
 
   app.route('/', systemRoutes(services));
 

@@ -214,3 +214,40 @@ describe('entries', () => {
     );
   });
 });
+
+describe('methods a resource does not support', () => {
+  it.each(['POST', 'OPTIONS'])(
+    'answers %s on an entry with 405 and an Allow header',
+    async (method) => {
+      const response = await api(method, '/v1/tenants/entries/entries/some/key');
+      expect(response.status).toBe(405);
+      expect(response.body).toEqual({
+        error: {
+          code: 'method_not_allowed',
+          message: expect.stringContaining(method),
+          requestId: expect.any(String),
+        },
+      });
+      expect(response.headers.get('allow')).toBe('GET, HEAD, PUT, PATCH, DELETE');
+    },
+  );
+
+  it('answers DELETE on the commits of a tenant with 405 allowing only POST', async () => {
+    const response = await api('DELETE', '/v1/tenants/entries/commits');
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers POST on /healthz with 405 allowing GET and HEAD', async () => {
+    const response = await api('POST', '/healthz', { token: null });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('still answers a path no route has with 404 not_found', async () => {
+    const response = await api('POST', '/v1/tenants/entries/nothing-here');
+    expect(response.status).toBe(404);
+    expect(errorCode(response)).toBe('not_found');
+    expect(response.headers.get('allow')).toBeNull();
+  });
+});
