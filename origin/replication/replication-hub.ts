@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -19,6 +20,9 @@ import { DEFAULT_HUB_SETTINGS, type HubSettings } from './hub-settings.ts';
 
 /** Path of the replication endpoint. */
 export const REPLICATE_PATH = '/v1/replicate';
+
+/** A caller's `X-Request-Id` is echoed only when it looks like an id. */
+const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Roles whose tokens may replicate. */
 const REPLICATING_ROLES = new Set(['agent', 'admin']);
@@ -83,8 +87,9 @@ export class ReplicationHub {
     this.unsubscribe = deps.store.onCommit((event) => this.fanOut(event));
     this.onUpgrade = (request, socket, head) => {
       this.upgrade(request, socket, head).catch((error: unknown) => {
-        deps.logger.error({ err: error }, 'replication upgrade failed');
-        rejectUpgrade(socket, new LcmError('internal', 'the upgrade failed'));
+        const requestId = requestIdOf(request);
+        deps.logger.error({ err: error, requestId }, 'replication upgrade failed');
+        rejectUpgrade(socket, new LcmError('internal', 'the upgrade failed'), requestId);
       });
     };
     deps.server.on('upgrade', this.onUpgrade);
@@ -184,7 +189,11 @@ export class ReplicationHub {
     if (path !== REPLICATE_PATH) {
       // Another part of the origin may answer upgrades elsewhere; refuse only when none does.
       if (this.deps.server.listenerCount('upgrade') === 1) {
-        rejectUpgrade(socket, new LcmError('not_found', 'no WebSocket endpoint here'));
+        this.refuseUpgrade(
+          request,
+          socket,
+          new LcmError('not_found', 'no WebSocket endpoint here'),
+        );
       }
       return;
     }
@@ -193,20 +202,29 @@ export class ReplicationHub {
     const token = /^Bearer (.+)$/i.exec(authorization)?.[1];
     const grant = token === undefined ? null : await this.deps.authenticate(token.trim());
     if (grant === null) {
-      this.metrics.protocolErrors.inc({ code: 'unauthorized' });
-      rejectUpgrade(socket, new LcmError('unauthorized', 'a valid agent token is required'));
+      this.refuseUpgrade(
+        request,
+        socket,
+        new LcmError('unauthorized', 'a valid agent token is required'),
+      );
       return;
     }
     if (!REPLICATING_ROLES.has(grant.role)) {
-      this.metrics.protocolErrors.inc({ code: 'forbidden' });
-      rejectUpgrade(socket, new LcmError('forbidden', `a ${grant.role} token cannot replicate`));
+      this.refuseUpgrade(
+        request,
+        socket,
+        new LcmError('forbidden', `a ${grant.role} token cannot replicate`),
+      );
       return;
     }
     if (grant.prefixes !== undefined && grant.prefixes.length > 0) {
       // TODO: replicate only the keys under a token's prefixes; until then such a token would
       // see whole tenants at the edge, so it is refused.
-      this.metrics.protocolErrors.inc({ code: 'forbidden' });
-      rejectUpgrade(socket, new LcmError('forbidden', 'a prefix-limited token cannot replicate'));
+      this.refuseUpgrade(
+        request,
+        socket,
+        new LcmError('forbidden', 'a prefix-limited token cannot replicate'),
+      );
       return;
     }
 
@@ -246,6 +264,17 @@ export class ReplicationHub {
     }
   }
 
+  /** Answers an upgrade with the error, counted and logged under the request id it carries. */
+  private refuseUpgrade(request: IncomingMessage, socket: Duplex, error: LcmError): void {
+    const requestId = requestIdOf(request);
+    if (error.code !== 'not_found') this.metrics.protocolErrors.inc({ code: error.code });
+    this.deps.logger.warn(
+      { requestId, code: error.code, remoteAddress: request.socket.remoteAddress },
+      'replication upgrade refused',
+    );
+    rejectUpgrade(socket, error, requestId);
+  }
+
   private forget(session: AgentSession): void {
     if (!this.sessions.delete(session)) return;
     if (session.agentId === undefined) return;
@@ -254,12 +283,22 @@ export class ReplicationHub {
   }
 }
 
-function rejectUpgrade(socket: Duplex, error: LcmError): void {
+/** The caller's `X-Request-Id` when it looks like an id, else a new one. */
+function requestIdOf(request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id'];
+  return typeof incoming === 'string' && INCOMING_REQUEST_ID.test(incoming)
+    ? incoming
+    : randomUUID();
+}
+
+/** Answers an upgrade with the product's JSON error body and its request id. */
+function rejectUpgrade(socket: Duplex, error: LcmError, requestId: string): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify(error.toJSON());
+  const body = JSON.stringify(error.toJSON(requestId));
   socket.end(
     `HTTP/1.1 ${error.status} ${error.code}\r\n` +
       'Content-Type: application/json\r\n' +
+      `X-Request-Id: ${requestId}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,

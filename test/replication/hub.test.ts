@@ -23,6 +23,30 @@ function upgradeStatus(url: string, token?: string): Promise<number> {
   });
 }
 
+/** The HTTP answer to a refused upgrade: status, X-Request-Id and the parsed JSON body. */
+function upgradeRefusal(url: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; requestIdHeader: unknown; body: unknown }>(
+    (resolve, reject) => {
+      const socket = new WebSocket(`${url}/v1/replicate`, { headers });
+      socket.on('unexpected-response', (_request, response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            requestIdHeader: response.headers['x-request-id'],
+            body: JSON.parse(text),
+          }),
+        );
+      });
+      socket.on('open', () => reject(new Error('the upgrade was accepted')));
+      socket.on('error', () => {});
+    },
+  );
+}
+
 describe('the origin hub facing hostile agents (real origin process, raw WebSocket)', () => {
   let origin: OriginProcess;
   let token: string;
@@ -58,6 +82,31 @@ describe('the origin hub facing hostile agents (real origin process, raw WebSock
     });
     expect(narrow.status).toBe(201);
     expect(await upgradeStatus(wsUrl, (narrow.body as { token: string }).token)).toBe(403);
+  });
+
+  it('answers a refused upgrade with the JSON error shape, a request id and X-Request-Id', async () => {
+    const missing = await upgradeRefusal(wsUrl, {});
+    expect(missing.status).toBe(401);
+    const { error } = missing.body as { error: { code: string; requestId: string } };
+    expect(error).toMatchObject({ code: 'unauthorized', message: expect.any(String) });
+    expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(missing.requestIdHeader).toBe(error.requestId);
+    expect(origin.logRecords()).toContainEqual(
+      expect.objectContaining({ msg: 'replication upgrade refused', requestId: error.requestId }),
+    );
+
+    const reader = await originApi(origin)('POST', '/v1/tokens', {
+      body: { role: 'reader', tenants: ['acme'] },
+    });
+    const forbidden = await upgradeRefusal(wsUrl, {
+      authorization: `Bearer ${(reader.body as { token: string }).token}`,
+      'x-request-id': 'trace-42',
+    });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toEqual({
+      error: { code: 'forbidden', message: expect.any(String), requestId: 'trace-42' },
+    });
+    expect(forbidden.requestIdHeader).toBe('trace-42');
   });
 
   it.each([
