@@ -38,6 +38,12 @@ export interface OriginConfig {
    * default twice the largest value plus 64 KiB. Must be at least `maxValueBytes`.
    */
   maxRequestBytes: number;
+  /**
+   * Most changes in one commit; a larger commit is refused with 413 `too_large`, since it holds
+   * the store's one writer (and slows every other request) while it is written. Env
+   * `LCM_MAX_COMMIT_CHANGES`, default 1000.
+   */
+  maxCommitChanges: number;
   /** Change log revisions kept per tenant, 0 = all. Env `LCM_RETAIN_REVISIONS`, default 10000. */
   retainRevisions: number;
   /** Change log age kept, ms, 0 = any age. Env `LCM_RETAIN_AGE_MS`, default 0. */
@@ -70,6 +76,7 @@ const DEFAULT_RETAIN_REVISIONS = 10_000;
 const DEFAULT_COMPACT_INTERVAL_MS = 60_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_GROUP_COMMIT_MAX = 64;
+const DEFAULT_MAX_COMMIT_CHANGES = 1000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
@@ -119,6 +126,12 @@ export function resolveOriginConfig(
     maxValueBytes,
     maxDepth: integer('LCM_MAX_DEPTH', env.LCM_MAX_DEPTH, DEFAULT_MAX_DEPTH, 1, 10_000),
     maxRequestBytes,
+    maxCommitChanges: integer(
+      'LCM_MAX_COMMIT_CHANGES',
+      env.LCM_MAX_COMMIT_CHANGES,
+      DEFAULT_MAX_COMMIT_CHANGES,
+      1,
+    ),
     retainRevisions: integer(
       'LCM_RETAIN_REVISIONS',
       env.LCM_RETAIN_REVISIONS,

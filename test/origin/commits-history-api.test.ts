@@ -83,6 +83,27 @@ describe('multi-key commits', () => {
     expect(errorCode(again)).toBe('revision_mismatch');
   });
 
+  it('refuses a commit of more than 1000 changes (the default cap) with 413 too_large', async () => {
+    const changesOf = (count: number, prefix: string) =>
+      Array.from({ length: count }, (_, i) => ({ op: 'put', key: `${prefix}/${i}`, value: i }));
+    const head = async () =>
+      ((await api('GET', '/v1/tenants/commits')).body as { headRevision: number }).headRevision;
+    const before = await head();
+
+    const refused = await api('POST', '/v1/tenants/commits/commits', {
+      body: { changes: changesOf(1001, 'over') },
+    });
+    expect(refused.status).toBe(413);
+    expect(errorCode(refused)).toBe('too_large');
+    expect(await head()).toBe(before);
+
+    const taken = await api('POST', '/v1/tenants/commits/commits', {
+      body: { changes: changesOf(1000, 'at') },
+    });
+    expect(taken.status).toBe(200);
+    expect((await api('GET', '/v1/tenants/commits/entries/at/999')).body).toBe(999);
+  });
+
   it('refuses a commit naming one key twice, or with no changes', async () => {
     const twice = await api('POST', '/v1/tenants/commits/commits', {
       body: {

@@ -14,6 +14,7 @@ describe('resolveOriginConfig', () => {
       maxValueBytes: 8 * 1024 * 1024,
       maxDepth: 64,
       maxRequestBytes: 2 * 8 * 1024 * 1024 + 64 * 1024,
+      maxCommitChanges: 1000,
       retainRevisions: 10_000,
       retainAgeMs: 0,
       compactIntervalMs: 60_000,
@@ -37,6 +38,7 @@ describe('resolveOriginConfig', () => {
       LCM_MAX_VALUE_BYTES: '1024',
       LCM_RETAIN_AGE_MS: '3600000',
       LCM_HEARTBEAT_TIMEOUT_MS: '5000',
+      LCM_MAX_COMMIT_CHANGES: '50',
     };
     const fromEnv = resolveOriginConfig({}, env);
     expect(fromEnv).toMatchObject({
@@ -50,6 +52,7 @@ describe('resolveOriginConfig', () => {
       maxRequestBytes: 2048 + 64 * 1024,
       retainAgeMs: 3_600_000,
       heartbeatTimeoutMs: 5_000,
+      maxCommitChanges: 50,
     });
 
     const fromFlags = resolveOriginConfig({ port: '0', host: '::1', data: 'here' }, env);
@@ -64,6 +67,7 @@ describe('resolveOriginConfig', () => {
     [{ LCM_LOG_LEVEL: 'loud' }, /LCM_LOG_LEVEL/],
     [{ LCM_ADMIN_TOKEN: 'short' }, /LCM_ADMIN_TOKEN/],
     [{ LCM_NEW_EPOCH: 'yes' }, /LCM_NEW_EPOCH/],
+    [{ LCM_MAX_COMMIT_CHANGES: '0' }, /LCM_MAX_COMMIT_CHANGES/],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => resolveOriginConfig({}, env)).toThrow(message);
   });

@@ -52,6 +52,14 @@ export function commitRoutes(services: OriginServices): Hono<AppEnv> {
     const grant = c.get('grant');
     const { value } = await readJsonBody(c, limits);
     const body = parseBody(commitSchema, value);
+    const { maxCommitChanges } = services.config;
+    if (body.changes.length > maxCommitChanges) {
+      throw new LcmError(
+        'too_large',
+        `a commit has at most ${maxCommitChanges} changes (LCM_MAX_COMMIT_CHANGES), ` +
+          `not ${body.changes.length}; split it into several commits`,
+      );
+    }
 
     const expect: Record<string, number> = { ...body.expect };
     const changes: ChangeInput[] = [];
