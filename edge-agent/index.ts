@@ -7,7 +7,14 @@ export {
   resolveAgentConfig,
 } from './agent-config.ts';
 export { AgentMetrics } from './agent-metrics.ts';
-export { RECONNECT_BASE_MS, RECONNECT_CAP_MS, reconnectDelayMs } from './backoff.ts';
+export {
+  fullJitterDelayMs,
+  RECONNECT_BASE_MS,
+  RECONNECT_CAP_MS,
+  RESYNC_BASE_MS,
+  RESYNC_CAP_MS,
+  reconnectDelayMs,
+} from './backoff.ts';
 export { EdgeAgent } from './edge-agent.ts';
 export { EntryIndex, type IndexChange, type IndexedEntry } from './entry-index.ts';
 export { createReadApi, type ReadApiDeps } from './read-api.ts';

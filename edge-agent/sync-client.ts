@@ -34,7 +34,15 @@ export type SyncEvent =
   | { type: 'disconnected'; code: number; reason: string; retryInMs: number }
   | { type: 'snapshot'; tenant: string; revision: number; entries: number }
   | { type: 'applied'; tenant: string; revision: number }
-  | { type: 'resync'; tenant: string; reason: string }
+  | {
+      type: 'resync';
+      tenant: string;
+      reason: string;
+      /** Requests of this tenant since it last applied something; 0 for the first. */
+      attempt: number;
+      /** How long this request waited for its turn (backoff), in milliseconds. */
+      delayMs: number;
+    }
   | { type: 'protocol-error'; error: LcmError }
   | { type: 'origin-error'; code: string; message: string; tenant?: string };
 
@@ -130,6 +138,7 @@ export class SyncClient {
     clearTimeout(this.reconnect);
     clearTimeout(this.ackTimer);
     clearInterval(this.heartbeat);
+    this.applier.stop();
     const socket = this.socket;
     if (socket !== undefined && socket.readyState !== WebSocket.CLOSED) {
       const closed = new Promise((resolve) => socket.once('close', resolve));

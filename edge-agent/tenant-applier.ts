@@ -6,6 +6,7 @@ import type {
   WelcomeMessage,
 } from '../protocol/index.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
+import { fullJitterDelayMs, RESYNC_BASE_MS, RESYNC_CAP_MS } from './backoff.ts';
 import { type EntryIndex, type IndexedEntry, indexedFromValue } from './entry-index.ts';
 import { prepareCommit } from './prepare-commit.ts';
 import type { Replica, ReplicaEntry } from './replica.ts';
@@ -21,6 +22,18 @@ type TenantSync =
       nextChunk: number;
       entries: IndexedEntry[];
     };
+
+/**
+ * Snapshot requests of one tenant since it last applied something. A tenant whose snapshots
+ * keep failing (a hash that never matches) asks again only after a growing, jittered wait, so
+ * that one bad entry cannot make the agent and the origin copy the tenant in a tight loop.
+ */
+interface ResyncBackoff {
+  /** Requests made since the last successful apply; the first one goes out at once. */
+  requests: number;
+  /** The request waiting for its turn. */
+  timer: NodeJS.Timeout | undefined;
+}
 
 /** What the applier needs from the connection around it. */
 export interface TenantApplierDeps {
@@ -46,6 +59,7 @@ export interface TenantApplierDeps {
 export class TenantApplier {
   private readonly sync = new Map<string, TenantSync>();
   private readonly heads = new Map<string, number>();
+  private readonly resyncs = new Map<string, ResyncBackoff>();
 
   constructor(private readonly deps: TenantApplierDeps) {}
 
@@ -56,6 +70,12 @@ export class TenantApplier {
 
   /** Takes the origin's plan for each tenant from its welcome. */
   welcome(welcome: WelcomeMessage, now: number): void {
+    // A request waiting from the last connection is replaced by the new plan; the count stays,
+    // so that reconnecting does not undo the backoff of a tenant that keeps failing.
+    for (const backoff of this.resyncs.values()) {
+      clearTimeout(backoff.timer);
+      backoff.timer = undefined;
+    }
     for (const plan of welcome.tenants) {
       if (!this.deps.tenants.includes(plan.tenant)) continue;
       this.heads.set(plan.tenant, plan.headRevision);
@@ -72,12 +92,49 @@ export class TenantApplier {
     }
   }
 
-  /** Asks the origin for a fresh snapshot of `tenant`, once until it starts arriving. */
+  /**
+   * Asks the origin for a fresh snapshot of `tenant`, once until it starts arriving. The first
+   * request after a successful apply goes out at once; each further one waits a jittered,
+   * doubling delay (up to {@link RESYNC_CAP_MS}), and frames of the tenant are not applied
+   * meanwhile. One `resync` event per request, not per rejected frame.
+   */
   requestSnapshot(tenant: string, reason: string): void {
     if (this.sync.get(tenant)?.mode === 'awaiting-snapshot') return;
     this.sync.set(tenant, { mode: 'awaiting-snapshot' });
-    this.deps.emit({ type: 'resync', tenant, reason });
-    this.deps.send({ type: 'resync', tenant, reason });
+
+    const backoff = this.resyncs.get(tenant) ?? { requests: 0, timer: undefined };
+    this.resyncs.set(tenant, backoff);
+    clearTimeout(backoff.timer);
+    const attempt = backoff.requests++;
+    const delayMs =
+      attempt === 0 ? 0 : fullJitterDelayMs(attempt - 1, RESYNC_BASE_MS, RESYNC_CAP_MS);
+    const ask = () => {
+      backoff.timer = undefined;
+      // A snapshot the origin sent of its own accord may have started meanwhile.
+      if (this.sync.get(tenant)?.mode !== 'awaiting-snapshot') return;
+      this.deps.emit({ type: 'resync', tenant, reason, attempt, delayMs });
+      this.deps.send({ type: 'resync', tenant, reason });
+    };
+    if (delayMs === 0) {
+      ask();
+      return;
+    }
+    backoff.timer = setTimeout(ask, delayMs);
+    backoff.timer.unref();
+  }
+
+  /** Cancels the snapshot requests waiting for their turn; the connection is closing. */
+  stop(): void {
+    for (const backoff of this.resyncs.values()) clearTimeout(backoff.timer);
+    this.resyncs.clear();
+  }
+
+  /** Something of `tenant` applied: the next failure asks for a snapshot at once again. */
+  private succeeded(tenant: string): void {
+    const backoff = this.resyncs.get(tenant);
+    if (backoff === undefined) return;
+    clearTimeout(backoff.timer);
+    this.resyncs.delete(tenant);
   }
 
   /** Stages one snapshot chunk; the last one swaps the whole snapshot in. */
@@ -132,6 +189,7 @@ export class TenantApplier {
     await this.deps.replica.finishSnapshot(cursor);
     this.deps.index.replaceTenant(tenant, cursor, state.entries);
     this.sync.set(tenant, { mode: 'live' });
+    this.succeeded(tenant);
     this.deps.metrics.snapshots.inc({ tenant });
     this.updateLag(tenant, chunk.revision);
     this.deps.emit({
@@ -178,6 +236,7 @@ export class TenantApplier {
         await this.deps.replica.applyCommit(cursor, prepared.replicaChanges);
         this.deps.index.applyCommit(tenant, commit.revision, appliedAt, prepared.indexChanges);
         this.heads.set(tenant, Math.max(this.heads.get(tenant) ?? 0, commit.revision));
+        this.succeeded(tenant);
         this.updateLag(tenant, commit.revision, appliedAt - commit.at);
         this.deps.emit({ type: 'applied', tenant, revision: commit.revision });
       } catch (error) {

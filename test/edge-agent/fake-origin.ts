@@ -14,6 +14,8 @@ export class FakeOrigin {
   readonly received: Message[] = [];
   /** How many WebSocket connections the agent opened. */
   connections = 0;
+  /** Called with every message the agent sends, after it is recorded: a test's scripted reply. */
+  onReceive: ((message: Message) => void) | undefined;
   private socket: WebSocket | undefined;
   private readonly server: WebSocketServer;
 
@@ -22,7 +24,11 @@ export class FakeOrigin {
     server.on('connection', (socket) => {
       this.connections++;
       this.socket = socket;
-      socket.on('message', (data: Buffer) => this.received.push(this.codec.decode(data)));
+      socket.on('message', (data: Buffer) => {
+        const message = this.codec.decode(data);
+        this.received.push(message);
+        this.onReceive?.(message);
+      });
     });
   }
 
