@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { SECRET_FIELD_PATHS } from '../../core/index.ts';
 import { EdgeAgent, resolveAgentConfig } from '../../edge-agent/index.ts';
+import { resolveServerSettings, startServer } from '../server-start.ts';
 
 /** Registers `lcm agent`, which runs an edge agent until SIGINT or SIGTERM. */
 export function registerAgentCommand(program: Command): void {
@@ -20,14 +21,14 @@ export function registerAgentCommand(program: Command): void {
       'local token that reveals secrets (env LCM_AGENT_SECRET_TOKEN)',
     )
     .action(async (options: Record<string, string | undefined>) => {
-      const config = resolveAgentConfig(options, process.env);
+      const config = resolveServerSettings('agent', () => resolveAgentConfig(options, process.env));
       const logger = pino({
         level: options.logLevel ?? process.env.LCM_LOG_LEVEL ?? 'info',
         redact: { paths: [...SECRET_FIELD_PATHS], censor: '[redacted]' },
       });
       const syncLog = logger.child({ component: 'sync' });
 
-      const agent = await EdgeAgent.start(config);
+      const agent = await startServer('agent', () => EdgeAgent.start(config));
       const keyLog = logger.child({ component: 'secrets' });
       agent.keyring.onEvent = (event) => {
         if (event.type === 'data_keys_received') {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolveKekConfig, resolveOriginConfig, startOrigin } from '../../origin/index.ts';
+import { resolveServerSettings, startServer } from '../server-start.ts';
 
 /** Registers `lcm origin`, which runs an origin server until SIGINT or SIGTERM. */
 export function registerOriginCommand(program: Command): void {
@@ -24,31 +25,33 @@ export function registerOriginCommand(program: Command): void {
     .option('--kms-region <region>', 'KMS region (env LCM_KMS_REGION or AWS_REGION)')
     .option('--kms-endpoint <url>', 'KMS-compatible endpoint instead of AWS (env LCM_KMS_ENDPOINT)')
     .action(async (options: Record<string, string | undefined>) => {
-      const config = resolveOriginConfig(
-        {
-          port: options.port,
-          host: options.host,
-          data: options.data,
-          databaseUrl: options.databaseUrl,
-          logLevel: options.logLevel,
-          ...(options.newEpoch !== undefined && { newEpoch: true }),
-        },
-        process.env,
-      );
-      const kek = resolveKekConfig(
-        {
-          kek: options.kek,
-          vaultAddr: options.vaultAddr,
-          vaultKey: options.vaultKey,
-          vaultKeyMode: options.vaultKeyMode,
-          vaultTransitMount: options.vaultTransitMount,
-          kmsKeyId: options.kmsKeyId,
-          kmsRegion: options.kmsRegion,
-          kmsEndpoint: options.kmsEndpoint,
-        },
-        process.env,
-      );
-      const origin = await startOrigin(config, { kek });
+      const { config, kek } = resolveServerSettings('origin', () => ({
+        config: resolveOriginConfig(
+          {
+            port: options.port,
+            host: options.host,
+            data: options.data,
+            databaseUrl: options.databaseUrl,
+            logLevel: options.logLevel,
+            ...(options.newEpoch !== undefined && { newEpoch: true }),
+          },
+          process.env,
+        ),
+        kek: resolveKekConfig(
+          {
+            kek: options.kek,
+            vaultAddr: options.vaultAddr,
+            vaultKey: options.vaultKey,
+            vaultKeyMode: options.vaultKeyMode,
+            vaultTransitMount: options.vaultTransitMount,
+            kmsKeyId: options.kmsKeyId,
+            kmsRegion: options.kmsRegion,
+            kmsEndpoint: options.kmsEndpoint,
+          },
+          process.env,
+        ),
+      }));
+      const origin = await startServer('origin', () => startOrigin(config, { kek }));
 
       const stop = (signal: NodeJS.Signals) => {
         origin.logger.info({ signal }, 'origin stopping');
