@@ -10,7 +10,16 @@ export interface ValueSource {
   argument?: string;
   /** `--file PATH`; `.yaml`/`.yml` files are read as YAML, anything else as JSON. */
   file?: string;
+  /**
+   * Take JSON text that does not parse, and does not start like a JSON object, array or string,
+   * as a string (`sk-live-...` for `"sk-live-..."`), without one trailing line break. For
+   * `secret put`, whose values are often bare tokens.
+   */
+  bareString?: boolean;
 }
+
+/** Text that opens like a JSON object, array or string: a typo in it stays an error. */
+const JSON_OPENING = /^\s*[[{"]/;
 
 /**
  * Reads the JSON value a command writes. With neither an argument nor a file, standard input is
@@ -20,7 +29,10 @@ export async function readValue(source: ValueSource, what = 'value'): Promise<Js
   if (source.argument !== undefined && source.file !== undefined) {
     throw new CliError('usage', `give the ${what} as an argument or with --file, not both`);
   }
-  if (source.argument !== undefined) return parseText(source.argument, '.json', `the ${what}`);
+  const bare = source.bareString === true;
+  if (source.argument !== undefined) {
+    return parseText(source.argument, '.json', `the ${what}`, bare);
+  }
 
   if (source.file !== undefined && source.file !== '-') {
     let text: string;
@@ -34,18 +46,22 @@ export async function readValue(source: ValueSource, what = 'value'): Promise<Js
       text,
       extension === '.yaml' || extension === '.yml' ? extension : '.json',
       source.file,
+      bare,
     );
   }
 
   if (source.file === undefined && process.stdin.isTTY) {
     throw new CliError('usage', `give the ${what} as an argument, with --file, or on stdin`);
   }
-  return parseText(await readStdin(), '.json', 'standard input');
+  return parseText(await readStdin(), '.json', 'standard input', bare);
 }
 
-function parseText(text: string, extension: string, where: string): JsonValue {
+function parseText(text: string, extension: string, where: string, bare = false): JsonValue {
   const parsed = parseConfigText(text, extension);
   if ('value' in parsed) return parsed.value;
+  if (bare && extension === '.json' && text.trim() !== '' && !JSON_OPENING.test(text)) {
+    return text.replace(/\r?\n$/, '');
+  }
   const position = parsed.line ? `:${parsed.line}:${parsed.column}` : '';
   throw new CliError('invalid', `${where}${position}: ${parsed.message}`, { code: 'bad_json' });
 }

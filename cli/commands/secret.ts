@@ -43,15 +43,28 @@ export function registerSecretCommands(program: Command): void {
   withTenant(withConnection(secret.command('put')))
     .description('write a secret value; from an argument, --file or stdin (never logged)')
     .argument('<key>', 'secret key, such as providers/openai/api-key')
-    .argument('[value]', 'the value as JSON text (prefer --file or stdin: arguments show in ps)')
+    .argument(
+      '[value]',
+      'the value as JSON text, or a bare string such as sk-live-... (prefer --file or stdin: ' +
+        'arguments show in ps)',
+    )
     .option('-f, --file <path>', 'read the value from a file (- for stdin)')
     .option('--if-revision <n>', 'write only if the secret is at this revision', (text) =>
       parseRevision(text, 'if-revision'),
     )
+    .addHelpText(
+      'after',
+      '\nA value that is not JSON and does not start with {, [ or " is stored as a JSON string:\n' +
+        '`lcm secret put api/key sk-live-123` stores "sk-live-123" (from a file or stdin, without\n' +
+        'its last line break). JSON values (objects, numbers, "quoted strings") work as before.',
+    )
     .action(async (key: string, argument: string | undefined, options: WriteFlags) => {
       const tenant = tenantOf(options);
       checkKey(key);
-      const value = await readValue({ argument, file: options.file }, 'secret value');
+      const value = await readValue(
+        { argument, file: options.file, bareString: true },
+        'secret value',
+      );
       const context = commandContext(options);
       const written = await context.origin.putSecret(tenant, key, value, {
         ifRevision: options.ifRevision,
