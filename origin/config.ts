@@ -61,6 +61,12 @@ export interface OriginConfig {
    * `LCM_HEARTBEAT_TIMEOUT_MS`, default 30000.
    */
   heartbeatTimeoutMs: number;
+  /**
+   * How often the origin reads the heads of the tenants its agents carry, to stream commits made
+   * by other origin processes on the same database, ms; 0 = off. Env `LCM_PEER_POLL_MS`, default
+   * 500.
+   */
+  peerPollMs: number;
   /** pino level. Flag `--log-level`, env `LCM_LOG_LEVEL`, default `info`. */
   logLevel: string;
   /**
@@ -80,6 +86,7 @@ const DEFAULT_MAX_COMMIT_CHANGES = 1000;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 const MIN_HEARTBEAT_TIMEOUT_MS = 100;
+const DEFAULT_PEER_POLL_MS = 500;
 const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -169,6 +176,7 @@ export function resolveOriginConfig(
       DEFAULT_HEARTBEAT_TIMEOUT_MS,
       MIN_HEARTBEAT_TIMEOUT_MS,
     ),
+    peerPollMs: integer('LCM_PEER_POLL_MS', env.LCM_PEER_POLL_MS, DEFAULT_PEER_POLL_MS, 0),
     logLevel,
     newEpoch: options.newEpoch ?? flag('LCM_NEW_EPOCH', env.LCM_NEW_EPOCH),
   };

@@ -124,7 +124,7 @@ export async function startOrigin(
     logger: logger.child({ component: 'replication' }),
     registry: metrics.registry,
     dataKeys: secrets.agentDataKeys,
-    settings: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+    settings: { heartbeatTimeoutMs: config.heartbeatTimeoutMs, peerPollMs: config.peerPollMs },
   });
   const stopRevoking = tokens.onRevoke((tokenId) => hub?.revokeToken(tokenId));
   const stopCompaction = scheduleCompaction(config, store, logger);

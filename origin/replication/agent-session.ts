@@ -69,6 +69,16 @@ export class AgentSession {
     return this.feed.progress();
   }
 
+  /** The tenants this session carries. */
+  tenants(): string[] {
+    return this.feed.tenants();
+  }
+
+  /** The hub missed commits of `tenant`: a live stream of it catches up from the log. */
+  catchUp(tenant: string): void {
+    this.feed.refresh(tenant);
+  }
+
   /** Called by the hub after every durable commit. */
   onCommit(tenant: string, revision: number, at: number, commit: () => DeltaCommit): void {
     this.feed.commit(tenant, revision, at, commit);

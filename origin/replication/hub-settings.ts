@@ -20,6 +20,11 @@ export interface HubSettings {
   retryAfterShutdownMs: number;
   /** Reconnect delay the origin asks for after refusing an agent, in ms. */
   retryAfterErrorMs: number;
+  /**
+   * How often the heads of carried tenants are read for commits made by other origin processes
+   * on the same database, in ms; 0 turns this off (one origin per database).
+   */
+  peerPollMs: number;
 }
 
 /** The hub's defaults. */
@@ -33,4 +38,5 @@ export const DEFAULT_HUB_SETTINGS: HubSettings = {
   pageRecords: 500,
   retryAfterShutdownMs: 500,
   retryAfterErrorMs: 5_000,
+  peerPollMs: 500,
 };

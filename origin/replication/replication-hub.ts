@@ -17,6 +17,7 @@ import type {
 import { toDeltaCommits } from './delta-commits.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import { DEFAULT_HUB_SETTINGS, type HubSettings } from './hub-settings.ts';
+import { PeerCommitPoller } from './peer-commits.ts';
 
 /** Path of the replication endpoint. */
 export const REPLICATE_PATH = '/v1/replicate';
@@ -65,6 +66,7 @@ export class ReplicationHub {
   private readonly settings: HubSettings;
   private readonly metrics: HubMetrics;
   private readonly unsubscribe: () => void;
+  private readonly peerCommits: PeerCommitPoller;
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(private readonly deps: HubDeps) {
@@ -85,6 +87,18 @@ export class ReplicationHub {
       perMessageDeflate: false,
     });
     this.unsubscribe = deps.store.onCommit((event) => this.fanOut(event));
+    this.peerCommits = new PeerCommitPoller({
+      store: deps.store,
+      logger: deps.logger,
+      intervalMs: this.settings.peerPollMs,
+      pageRecords: this.settings.pageRecords,
+      carriedTenants: () => [...this.sessions].flatMap((session) => session.tenants()),
+      fanOut: (event) => this.fanOut(event),
+      behind: (tenant, head) => {
+        this.heads.set(tenant, Math.max(this.heads.get(tenant) ?? 0, head));
+        for (const session of this.sessions) session.catchUp(tenant);
+      },
+    });
     this.onUpgrade = (request, socket, head) => {
       this.upgrade(request, socket, head).catch((error: unknown) => {
         const requestId = requestIdOf(request);
@@ -127,6 +141,7 @@ export class ReplicationHub {
   async close(): Promise<void> {
     this.deps.server.off('upgrade', this.onUpgrade);
     this.unsubscribe();
+    await this.peerCommits.stop();
     const closing = [...this.wss.clients].map(
       (client) => new Promise((resolve) => client.once('close', resolve)),
     );
@@ -147,6 +162,7 @@ export class ReplicationHub {
 
   private fanOut(event: CommitEvent): void {
     this.heads.set(event.tenant, Math.max(this.heads.get(event.tenant) ?? 0, event.revision));
+    this.peerCommits.streamedUpTo(event.tenant, event.revision);
     let commit: DeltaCommit | undefined;
     const shared = () => {
       commit ??= toDeltaCommits(event.tenant, event.changes)[0]!;
@@ -180,6 +196,7 @@ export class ReplicationHub {
     }
     const known = Math.max(this.heads.get(tenant) ?? 0, head);
     this.heads.set(tenant, known);
+    this.peerCommits.watch(tenant, head);
     return known;
   }
 

@@ -84,6 +84,17 @@ export class TenantFeed {
     return this.streams.has(tenant);
   }
 
+  /** The tenants the feed carries. */
+  tenants(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  /** Brings a live tenant up to date from the log, for commits the hub could not hand over. */
+  refresh(tenant: string): void {
+    const stream = this.streams.get(tenant);
+    if (stream?.mode === 'live' && !this.deps.closed()) this.startSyncing(stream);
+  }
+
   /** Starts bringing every tenant up to date. */
   start(): void {
     void this.pump();

@@ -22,6 +22,7 @@ describe('resolveOriginConfig', () => {
       groupCommitMax: 64,
       shutdownTimeoutMs: 10_000,
       heartbeatTimeoutMs: 30_000,
+      peerPollMs: 500,
       logLevel: 'info',
       newEpoch: false,
     });
@@ -39,6 +40,7 @@ describe('resolveOriginConfig', () => {
       LCM_RETAIN_AGE_MS: '3600000',
       LCM_HEARTBEAT_TIMEOUT_MS: '5000',
       LCM_MAX_COMMIT_CHANGES: '50',
+      LCM_PEER_POLL_MS: '0',
     };
     const fromEnv = resolveOriginConfig({}, env);
     expect(fromEnv).toMatchObject({
@@ -53,6 +55,7 @@ describe('resolveOriginConfig', () => {
       retainAgeMs: 3_600_000,
       heartbeatTimeoutMs: 5_000,
       maxCommitChanges: 50,
+      peerPollMs: 0,
     });
 
     const fromFlags = resolveOriginConfig({ port: '0', host: '::1', data: 'here' }, env);
