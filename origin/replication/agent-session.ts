@@ -69,6 +69,11 @@ export class AgentSession {
     return this.feed.progress();
   }
 
+  /** False once the session's token is unknown or revoked. */
+  stillAuthorized(): Promise<boolean> {
+    return this.context.stillAuthorized();
+  }
+
   /** The tenants this session carries. */
   tenants(): string[] {
     return this.feed.tenants();

@@ -25,6 +25,11 @@ export interface HubSettings {
    * on the same database, in ms; 0 turns this off (one origin per database).
    */
   peerPollMs: number;
+  /**
+   * How often the tokens of connected agents are checked again, in ms, so that a token revoked
+   * through another origin on the same database also cuts this origin's agents; 0 turns it off.
+   */
+  tokenRecheckMs: number;
 }
 
 /** The hub's defaults. */
@@ -39,4 +44,5 @@ export const DEFAULT_HUB_SETTINGS: HubSettings = {
   retryAfterShutdownMs: 500,
   retryAfterErrorMs: 5_000,
   peerPollMs: 500,
+  tokenRecheckMs: 5_000,
 };

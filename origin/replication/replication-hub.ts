@@ -67,6 +67,8 @@ export class ReplicationHub {
   private readonly metrics: HubMetrics;
   private readonly unsubscribe: () => void;
   private readonly peerCommits: PeerCommitPoller;
+  private readonly tokenRecheck: NodeJS.Timeout | undefined;
+  private rechecking = false;
   private readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(private readonly deps: HubDeps) {
@@ -107,6 +109,13 @@ export class ReplicationHub {
       });
     };
     deps.server.on('upgrade', this.onUpgrade);
+    if (this.settings.tokenRecheckMs > 0) {
+      this.tokenRecheck = setInterval(
+        () => void this.recheckTokens(),
+        this.settings.tokenRecheckMs,
+      );
+      this.tokenRecheck.unref();
+    }
     deps.dataKeys?.setPublisher((tenant) => this.publishDataKeys(tenant));
   }
 
@@ -132,8 +141,30 @@ export class ReplicationHub {
   /** Closes every connection of a revoked token at once and refuses the token from now on. */
   revokeToken(tokenId: string): void {
     this.revokedTokens.add(tokenId);
-    for (const session of this.sessions) {
-      if (session.grant.tokenId === tokenId) session.revoke();
+    const revoked = [...this.sessions].filter((session) => session.grant.tokenId === tokenId);
+    for (const session of revoked) session.revoke();
+    if (revoked.length > 0) {
+      this.deps.logger.info({ tokenId, connections: revoked.length }, 'agent token revoked');
+    }
+  }
+
+  /**
+   * Checks each token of the connected agents once more (one check per token, however many
+   * agents share it): a token revoked through another origin process is cut here too.
+   */
+  private async recheckTokens(): Promise<void> {
+    if (this.rechecking) return;
+    this.rechecking = true;
+    try {
+      const byToken = new Map<string, AgentSession>();
+      for (const session of this.sessions) byToken.set(session.grant.tokenId, session);
+      for (const [tokenId, session] of byToken) {
+        if (!(await session.stillAuthorized())) this.revokeToken(tokenId);
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'agent tokens not checked again');
+    } finally {
+      this.rechecking = false;
     }
   }
 
@@ -141,6 +172,7 @@ export class ReplicationHub {
   async close(): Promise<void> {
     this.deps.server.off('upgrade', this.onUpgrade);
     this.unsubscribe();
+    clearInterval(this.tokenRecheck);
     await this.peerCommits.stop();
     const closing = [...this.wss.clients].map(
       (client) => new Promise((resolve) => client.once('close', resolve)),

@@ -64,3 +64,47 @@ describe('revoking the token of a connected agent', () => {
     expect((await readEntry(agent.url, TENANT, 'k')).body).toBe('v1');
   }, 40_000);
 });
+
+/** The hub checks the tokens of its agents again this often (its default). */
+const TOKEN_RECHECK_MS = 5_000;
+
+describe('revoking an agent token through another origin on the same database', () => {
+  let first: OriginProcess;
+  let second: OriginProcess;
+  let agent: AgentProcess;
+  let tokenId: string;
+
+  beforeAll(async () => {
+    first = await startOriginProcess();
+    const api = originApi(first);
+    expect((await api('PUT', `/v1/tenants/${TENANT}`)).status).toBe(201);
+    const created = await api('POST', '/v1/tokens', { body: { role: 'agent', tenants: [TENANT] } });
+    const { id, token } = created.body as { id: string; token: string };
+    tokenId = id;
+    agent = await startAgentProcess({ origin: first.url, token, tenants: [TENANT] });
+    second = await startOriginProcess({ dataDir: first.dataDir });
+  }, 60_000);
+
+  afterAll(async () => {
+    await agent?.dispose();
+    await second?.dispose();
+    await first?.dispose();
+  });
+
+  it("disconnects the first origin's agent within the token recheck interval", async () => {
+    const viaFirst = originApi(first);
+    await eventually(async () => expect((await agentStatus(agent)).connected).toBe(true));
+    expect((await viaFirst('GET', '/v1/agents')).body).toHaveLength(1);
+
+    expect((await originApi(second)('DELETE', `/v1/tokens/${tokenId}`)).status).toBe(200);
+    await eventually(
+      async () => expect((await viaFirst('GET', '/v1/agents')).body).toHaveLength(0),
+      TOKEN_RECHECK_MS * 2,
+    );
+    await eventually(() =>
+      expect(
+        agent.logRecords().some((r) => r.msg === 'origin error' && r.code === 'unauthorized'),
+      ).toBe(true),
+    );
+  }, 40_000);
+});
