@@ -1,5 +1,6 @@
-import { applyJsonPatch, contentHash, type JsonValue, LcmError } from '../core/index.ts';
+import { applyJsonPatch, type JsonValue, LcmError } from '../core/index.ts';
 import type { DeltaCommit } from '../protocol/index.ts';
+import { contentHashSync } from './content-hash-node.ts';
 import { type IndexChange, type IndexedTenant, indexedFromValue } from './entry-index.ts';
 import type { ReplicaChange } from './replica.ts';
 
@@ -18,11 +19,11 @@ export interface PreparedCommit {
  * Secrets are stored as the origin sent them; their hash is not recomputed, since it is the
  * secrets layer that can open and check them.
  */
-export async function prepareCommit(
+export function prepareCommit(
   tenant: string,
   state: IndexedTenant,
   commit: DeltaCommit,
-): Promise<PreparedCommit> {
+): PreparedCommit {
   if (commit.revision !== state.revision + 1) {
     throw new LcmError(
       'revision_gap',
@@ -44,7 +45,7 @@ export async function prepareCommit(
     const value: JsonValue =
       change.value !== undefined ? change.value : applyJsonPatch(current?.value, change.patch);
 
-    if (change.kind === 'config' && (await contentHash(value)) !== change.hash) {
+    if (change.kind === 'config' && contentHashSync(value) !== change.hash) {
       throw new LcmError(
         'hash_mismatch',
         `key ${change.key} of tenant ${tenant} at revision ${commit.revision} does not match its hash`,

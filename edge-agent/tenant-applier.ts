@@ -1,4 +1,4 @@
-import { contentHash, LcmError } from '../core/index.ts';
+import { LcmError } from '../core/index.ts';
 import type {
   DeltaMessage,
   Message,
@@ -7,6 +7,7 @@ import type {
 } from '../protocol/index.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 import { fullJitterDelayMs, RESYNC_BASE_MS, RESYNC_CAP_MS } from './backoff.ts';
+import { contentHashSync } from './content-hash-node.ts';
 import { type EntryIndex, type IndexedEntry, indexedFromValue } from './entry-index.ts';
 import { prepareCommit } from './prepare-commit.ts';
 import type { Replica, ReplicaEntry } from './replica.ts';
@@ -173,7 +174,7 @@ export class TenantApplier {
 
     const staged: ReplicaEntry[] = [];
     for (const entry of chunk.entries) {
-      if (entry.kind === 'config' && (await contentHash(entry.value)) !== entry.hash) {
+      if (entry.kind === 'config' && contentHashSync(entry.value) !== entry.hash) {
         this.requestSnapshot(tenant, 'hash mismatch in a snapshot');
         throw new LcmError('hash_mismatch', `snapshot entry ${entry.key} of ${tenant} is corrupt`);
       }
@@ -225,7 +226,7 @@ export class TenantApplier {
       if (commit.revision <= state.revision) continue;
 
       try {
-        const prepared = await prepareCommit(tenant, state, commit);
+        const prepared = prepareCommit(tenant, state, commit);
         const appliedAt = Date.now();
         const cursor = {
           tenant,
