@@ -5,7 +5,6 @@ import {
   assertEntryKey,
   assertJsonValue,
   assertTenantId,
-  contentHash,
   diffValues,
   type EntryKind,
   type JsonPatch,
@@ -16,6 +15,7 @@ import {
 } from '../../core/index.ts';
 import type { ReplicatedChange } from '../replication/contract.ts';
 import type { ChangeInput, CommitOptions, CommitResult } from './commit-types.ts';
+import { contentHashSync } from './content-hash-node.ts';
 import { headInTransaction } from './entry-reader.ts';
 import { packVersion } from './value-codec.ts';
 
@@ -219,7 +219,7 @@ async function writeChange(
 
   const text = JSON.stringify(value);
   const size = Buffer.byteLength(text);
-  const hash = await contentHash(value);
+  const hash = contentHashSync(value);
   const patch = kind === 'secret' ? null : changeLogPatch(change.previous?.value, value);
 
   await tx.batch([
