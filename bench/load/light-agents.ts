@@ -65,8 +65,8 @@ function openOne(): Promise<void> {
       } else if (message.type === 'delta') {
         for (const commit of message.commits) {
           revision = Math.max(revision, commit.revision);
-          let list = arrivals.get(commit.revision);
-          if (!list) arrivals.set(commit.revision, (list = []));
+          const list = arrivals.get(commit.revision) ?? [];
+          if (list.length === 0) arrivals.set(commit.revision, list);
           list.push(at);
         }
         socket.send(codec.encode({ type: 'ack', tenants: [{ tenant: options.tenant, revision }] }));
