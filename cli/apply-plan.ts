@@ -8,6 +8,8 @@ export interface LocalEntry {
   value: JsonValue;
   /** Content hash of `value` (core's contentHash). */
   hash: string;
+  /** `secret` for a file from `--secrets`: sealed by the origin, added only when absent. */
+  kind?: 'secret';
 }
 
 /** A key whose file differs from the origin. */
@@ -26,7 +28,10 @@ export interface ApplyPlan {
   deletes: EntrySummary[];
   /** Keys whose file equals the origin's value. */
   unchanged: string[];
-  /** Secrets at the origin that no file names; `--prune` leaves secrets alone. */
+  /**
+   * Secrets at the origin that apply leaves alone: those no file names (`--prune` never deletes
+   * a secret), and those a secret file names, whose values are not compared.
+   */
   keptSecrets: string[];
   /** Keys whose file differs from the origin but that `addOnly` leaves as they are. */
   keptChanged: string[];
@@ -61,6 +66,11 @@ export async function planApply(
     const existing = remoteByKey.get(entry.key);
     if (!existing) {
       plan.adds.push(entry);
+      continue;
+    }
+    if (entry.kind === 'secret') {
+      // A secret's plaintext is not readable with every token: it is added, never compared.
+      plan.keptSecrets.push(entry.key);
       continue;
     }
     if (existing.hash === entry.hash) {
@@ -107,7 +117,8 @@ export function commitOfPlan(plan: ApplyPlan): {
   const expect: Record<string, number> = {};
 
   for (const entry of plan.adds) {
-    changes.push({ op: 'put', key: entry.key, value: entry.value });
+    const kind = entry.kind === 'secret' ? { kind: entry.kind } : {};
+    changes.push({ op: 'put', key: entry.key, value: entry.value, ...kind });
     expect[entry.key] = ABSENT_REVISION;
   }
   for (const entry of plan.changes) {

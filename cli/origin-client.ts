@@ -44,7 +44,7 @@ export interface SecretMetadata {
 
 /** One change of an atomic commit (`POST /tenants/{tenant}/commits`). */
 export type CommitChange =
-  | { op: 'put'; key: string; value: JsonValue }
+  | { op: 'put'; key: string; value: JsonValue; kind?: 'secret' }
   | { op: 'patch'; key: string; patch: JsonPatch }
   | { op: 'delete'; key: string };
 

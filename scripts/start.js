@@ -22,15 +22,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LCM_BIN = join(ROOT, 'bin', 'lcm.js');
 const EXAMPLES_DIR = join(ROOT, 'examples', 'config');
-const EXAMPLE_SECRET_FILE = join(
-  ROOT,
-  'examples',
-  'secrets',
-  'providers',
-  'openai',
-  'api-key.json',
-);
-const EXAMPLE_SECRET_KEY = 'providers/openai/api-key';
+const EXAMPLE_SECRETS_DIR = join(ROOT, 'examples', 'secrets');
 const TENANT = 'demo';
 const HOST = '127.0.0.1';
 const ORIGIN_PORT = portFromEnv('LCM_ORIGIN_PORT', 7400);
@@ -103,12 +95,11 @@ async function main() {
   await waitFor('agent', agent, () => isHealthy(`${AGENT_URL}/healthz`));
 
   const loaded = loadExamples(adminToken);
-  const secretNote = await loadExampleSecret(api);
   const tenant = await api('GET', `/v1/tenants/${TENANT}`);
   await waitFor('agent', agent, () => agentHasRevision(tenant.headRevision));
 
   ready = true;
-  printBanner(loaded, secretNote, tenant.headRevision, origin.child.pid, agent.child.pid);
+  printBanner(loaded, tenant.headRevision, origin.child.pid, agent.child.pid);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stopAll(0));
 }
 
@@ -246,14 +237,18 @@ async function ensureAgentToken(api) {
 }
 
 /**
- * Applies examples/config to the demo tenant as one commit, through `lcm apply --add-only`:
+ * Applies examples/config, and the secret in examples/secrets, to the demo tenant as one commit,
+ * through `lcm apply --add-only --secrets`:
  * keys that exist already, perhaps changed by the person trying the walk-through, stay as they
  * are, so a second run commits nothing.
  */
 function loadExamples(adminToken) {
   const result = spawnSync(
     process.execPath,
-    [LCM_BIN, 'apply', '-f', EXAMPLES_DIR, '--tenant', TENANT, '--add-only', '--json'],
+    [
+      ...[LCM_BIN, 'apply', '-f', EXAMPLES_DIR, '--secrets', EXAMPLE_SECRETS_DIR],
+      ...['--tenant', TENANT, '--add-only', '--json'],
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, LCM_ORIGIN: ORIGIN_URL, LCM_TOKEN: adminToken, LCM_TOKEN_FILE: '' },
@@ -264,24 +259,6 @@ function loadExamples(adminToken) {
     throw new Error(`loading the examples failed:\n${result.stderr || result.stdout}`);
   }
   return JSON.parse(result.stdout);
-}
-
-/**
- * Stores the example secret through the origin's secrets API, once: a secret is sealed by the
- * origin with the tenant's data key, so it cannot travel in the plain commit of the examples.
- */
-async function loadExampleSecret(api) {
-  try {
-    const stored = await api('GET', `/v1/tenants/${TENANT}/secrets/${EXAMPLE_SECRET_KEY}`);
-    return `secret ${EXAMPLE_SECRET_KEY} is stored already (version ${stored.version})`;
-  } catch (error) {
-    if (error.status !== 404) throw error;
-  }
-  const value = JSON.parse(readFileSync(EXAMPLE_SECRET_FILE, 'utf8'));
-  const written = await api('PUT', `/v1/tenants/${TENANT}/secrets/${EXAMPLE_SECRET_KEY}`, {
-    value,
-  });
-  return `stored secret ${EXAMPLE_SECRET_KEY} (a placeholder) at revision ${written.revision}`;
 }
 
 /**
@@ -297,7 +274,7 @@ function ensureAgentSecretToken() {
   return token;
 }
 
-function printBanner(loaded, secretNote, headRevision, originPid, agentPid) {
+function printBanner(loaded, headRevision, originPid, agentPid) {
   const adminTokenFile = join(DATA_DIR, 'admin.token');
   const usesDefaultToken =
     !process.env.LCM_ADMIN_TOKEN &&
@@ -309,7 +286,7 @@ function printBanner(loaded, secretNote, headRevision, originPid, agentPid) {
     ? 'LCM_ADMIN_TOKEN (from the environment; export LCM_TOKEN with it for lcm)'
     : `${shown(adminTokenFile)}${usesDefaultToken ? '   (lcm run from here uses it by default)' : ''}`;
   const examples = loaded.committed
-    ? `loaded ${loaded.adds.length + loaded.changes.length} example keys as revision ${loaded.revision}`
+    ? `loaded ${loaded.adds.length} example keys as revision ${loaded.revision}`
     : `examples already loaded (nothing committed)`;
 
   console.log(`
@@ -318,7 +295,6 @@ LLM-Config-Manager is running.
   edge agent   ${AGENT_URL}   (pid ${agentPid} in ${shown(join(DATA_DIR, 'agent.pid'))}, log ${shown(join(DATA_DIR, 'agent.log'))})
   admin token  ${tokenNote}
   tenant ${TENANT} at revision ${headRevision}: ${examples}
-  ${secretNote}
 
 Try next:
   npx --no-install lcm get --agent ${AGENT_URL} --tenant ${TENANT} routers/default

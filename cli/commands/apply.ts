@@ -32,6 +32,7 @@ interface ApplyOptions {
   prune?: boolean;
   dryRun?: boolean;
   addOnly?: boolean;
+  secrets?: string;
   json?: boolean;
 }
 
@@ -47,6 +48,11 @@ export function registerApplyCommand(program: Command): void {
     .option('--prune', 'delete keys under the prefix that no file names (never secrets)')
     .option('--dry-run', 'print the plan and commit nothing')
     .option('--add-only', 'only add keys that do not exist; leave existing keys as they are')
+    .option(
+      '--secrets <dir>',
+      'also add the files of this folder as secrets, in the same commit; a secret that exists ' +
+        'is left as it is (its value is not compared)',
+    )
     .addHelpText(
       'after',
       '\nA YAML file with several documents becomes an array of them. Hidden files are ' +
@@ -64,18 +70,32 @@ async function runApply(options: ApplyOptions): Promise<void> {
   if (prefix && !isKeyPrefix(prefix)) {
     throw new CliError('usage', `--prefix "${prefix}" cannot start a key`);
   }
-  const isFolder = await stat(options.file).then(
-    (info) => info.isDirectory(),
-    () => false,
-  );
-  if (!isFolder) throw new CliError('usage', `${options.file} is not a folder`);
+  for (const folder of [options.file, options.secrets]) {
+    if (folder !== undefined && !(await isFolder(folder))) {
+      throw new CliError('usage', `${folder} is not a folder`);
+    }
+  }
 
   const context = commandContext(options);
   const tree = await readConfigTree(options.file, prefix);
-  if (tree.problems.length > 0) throw parseFailure(tree.problems, tree.documents.length);
+  const secretTree = options.secrets
+    ? await readConfigTree(options.secrets, prefix)
+    : { documents: [], problems: [] };
+  const problems = [...tree.problems, ...secretTree.problems];
+  const parsed = tree.documents.length + secretTree.documents.length;
+  if (problems.length > 0) throw parseFailure(problems, parsed);
 
+  const secretEntries = secretTree.documents.map((document) => ({
+    ...document,
+    kind: 'secret' as const,
+  }));
+  const configKeys = new Set(tree.documents.map((document) => document.key));
+  const twice = secretEntries.find((entry) => configKeys.has(entry.key));
+  if (twice) {
+    throw new CliError('usage', `${twice.key} is named by a config file and by a secret file`);
+  }
   const local: LocalEntry[] = await Promise.all(
-    tree.documents.map(async (document) => ({
+    [...tree.documents, ...secretEntries].map(async (document) => ({
       ...document,
       hash: await contentHash(document.value),
     })),
@@ -111,6 +131,13 @@ async function runApply(options: ApplyOptions): Promise<void> {
 
   if (context.json) printJson(planDocument(tenant, plan, { dryRun: false, revision }));
   else printLine(`committed ${changes.length} changes to ${tenant} as revision ${revision}`);
+}
+
+function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }
 
 async function listOrEmpty(

@@ -97,4 +97,26 @@ describe('commitOfPlan', () => {
       expect: { new: ABSENT_REVISION, changed: 7, gone: 9 },
     });
   });
+
+  it('adds secret files as secrets when absent, and never compares or overwrites one', async () => {
+    const secret = async (key: string, value: JsonValue): Promise<LocalEntry> => ({
+      ...(await local(key, value)),
+      kind: 'secret',
+    });
+    const plan = await planApply(
+      [await secret('new-key', 'sk-new'), await secret('old-key', 'sk-other')],
+      [{ key: 'old-key', revision: 3, hash: 'ciphertext-hash', kind: 'secret' }],
+      {
+        prune: true,
+        readRemote: async () => {
+          throw new Error('a secret is never read to compare');
+        },
+      },
+    );
+    expect(plan.keptSecrets).toEqual(['old-key']);
+    expect(commitOfPlan(plan)).toEqual({
+      changes: [{ op: 'put', key: 'new-key', value: 'sk-new', kind: 'secret' }],
+      expect: { 'new-key': ABSENT_REVISION },
+    });
+  });
 });
