@@ -64,6 +64,11 @@ export class WriteQueue {
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
+        // The local database answers without a turn of the event loop, so a burst of writes
+        // would starve timers and sockets (heartbeats, the hub's coalesced frames and its
+        // slow-agent checks); one turn per transaction keeps them served and lets more jobs
+        // join the batch.
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = this.#pending.splice(0, this.#options.maxJobsPerTransaction);
         await this.#commitBatch(batch);
       }
