@@ -50,15 +50,39 @@ export function createReadApi(deps: ReadApiDeps): Hono {
     );
   };
 
-  const setEntryHeaders = (
-    c: Context,
+  /**
+   * The answer for one entry, built as a Response with a plain header object. Hono's `c.body()`
+   * turns more than one header into a `Headers` object, and @hono/node-server then copies it into
+   * a record on every answer; a plain record goes straight to `writeHead`. The header names are
+   * lowercase, as the `Headers` path wrote them.
+   */
+  const entryResponse = (
     tenant: string,
     held: IndexedTenant,
     entry: IndexedEntry,
-  ) => {
-    c.header('ETag', entry.etag);
-    c.header('X-Config-Revision', String(held.revision));
-    c.header('X-Config-Staleness-Ms', String(deps.stalenessMs(tenant)));
+    notModified: boolean,
+  ): Response => {
+    const revision = String(held.revision);
+    const staleness = String(deps.stalenessMs(tenant));
+    if (notModified) {
+      return new Response(null, {
+        status: 304,
+        headers: {
+          etag: entry.etag,
+          'x-config-revision': revision,
+          'x-config-staleness-ms': staleness,
+        },
+      });
+    }
+    return new Response(entry.body, {
+      status: 200,
+      headers: {
+        'content-type': 'application/json',
+        etag: entry.etag,
+        'x-config-revision': revision,
+        'x-config-staleness-ms': staleness,
+      },
+    });
   };
 
   app.get('/v1/tenants/:tenant/entries/:key{.+}', (c) => {
@@ -93,11 +117,8 @@ export function createReadApi(deps: ReadApiDeps): Hono {
       return fail(c, new LcmError('conflict', `the entry at ${key} is a ${entry.kind}`));
     }
 
-    setEntryHeaders(c, tenant, held, entry);
-    const response =
-      c.req.header('if-none-match') === entry.etag
-        ? c.body(null, 304)
-        : c.body(entry.body, 200, { 'Content-Type': 'application/json' });
+    const notModified = c.req.header('if-none-match') === entry.etag;
+    const response = entryResponse(tenant, held, entry, notModified);
     metrics.readDuration.observe((performance.now() - started) / 1000);
     return response;
   });
@@ -141,8 +162,7 @@ export function createReadApi(deps: ReadApiDeps): Hono {
       c.header('X-Config-Revision', String(held.revision));
       return fail(c, new LcmError('not_found', `the entry at ${key} was deleted`));
     }
-    setEntryHeaders(c, tenant, held, change);
-    return c.body(change.body, 200, { 'Content-Type': 'application/json' });
+    return entryResponse(tenant, held, change, false);
   });
 
   /** Resolves with the key's new entry (null: deleted), or undefined at the timeout. */
