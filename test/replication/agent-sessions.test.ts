@@ -45,7 +45,8 @@ describe('agent sessions at the origin (real origin process, raw WebSocket)', ()
     expect(client.received).toContainEqual(
       expect.objectContaining({ type: 'error', code: 'protocol_error' }),
     );
-    expect(await agents()).toEqual([]);
+    // The close reaches the client before the origin has dropped the session: wait for it.
+    await eventually(async () => expect(await agents()).toEqual([]));
   });
 
   it('does not show a hello cursor it could not resume as applied', async () => {
