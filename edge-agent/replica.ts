@@ -122,11 +122,25 @@ export class Replica {
     );
   }
 
-  /** Adds entries of a snapshot in progress to the staging area. */
+  /**
+   * Adds entries of a snapshot in progress to the staging area, with one statement per chunk:
+   * the entries travel as one JSON array of rows that SQLite unpacks with `json_each`, since a
+   * prepared INSERT per entry made staging the largest cost of a bootstrap.
+   */
   async stageEntries(tenant: string, entries: ReplicaEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const statements = entries.map((entry) => upsertEntry('staging', tenant, entry));
-    await this.exclusive(() => this.client.batch(statements, 'write'));
+    const rows = JSON.stringify(
+      entries.map((entry) => [entry.key, entry.kind, entry.valueJson, entry.revision, entry.hash]),
+    );
+    await this.exclusive(() =>
+      this.client.execute({
+        sql: `INSERT OR REPLACE INTO staging (tenant, key, kind, value, revision, hash)
+              SELECT ?, row.value ->> 0, row.value ->> 1, row.value ->> 2, row.value ->> 3,
+                     row.value ->> 4
+              FROM json_each(?) AS row`,
+        args: [tenant, rows],
+      }),
+    );
   }
 
   /** Replaces the tenant's entries by the staged snapshot and sets its cursor, in one transaction. */
