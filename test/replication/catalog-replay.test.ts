@@ -6,6 +6,7 @@ import {
   CORPUS_SKIP_REASON,
   catalogVersionFiles,
   hasCatalog,
+  releaseCatalog,
   unpackCatalog,
 } from '../support/corpus.ts';
 import { originApi } from '../support/origin-api.ts';
@@ -38,6 +39,7 @@ describe.skipIf(!hasCatalog())(
     afterAll(async () => {
       await Promise.all(agents.map((agent) => agent.dispose()));
       await origin?.dispose();
+      releaseCatalog();
     });
 
     it(`gives every one of the first ${VERSIONS} versions the origin's hash at both agents`, async () => {
