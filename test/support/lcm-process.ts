@@ -69,8 +69,10 @@ export function lcmProcess(
       });
       running.add(spawned);
       child = spawned;
+      // 'close' rather than 'exit': it comes once stdout and stderr are read to the end, so
+      // every log line the process wrote is in `logs` when a stop resolves.
       exited = new Promise((resolveExit) => {
-        spawned.once('exit', (code, signal) => {
+        spawned.once('close', (code, signal) => {
           running.delete(spawned);
           resolveExit({ code, signal });
         });
