@@ -3,24 +3,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contentHash } from '../../core/index.ts';
 import { EdgeAgent, resolveAgentConfig } from '../../edge-agent/index.ts';
 import { PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { eventually } from '../support/eventually.ts';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
 import { FakeOrigin, snapshotEntry } from './fake-origin.ts';
 
 const EPOCH = 'epoch-1';
 const loosePackr = new Packr({ useRecords: false, mapsAsObjects: true });
-
-async function eventually(check: () => Promise<void> | void, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 describe('the agent facing hostile frames from its origin', () => {
   let origin: FakeOrigin;

@@ -7,6 +7,7 @@ import {
   type SyncEvent,
 } from '../../edge-agent/index.ts';
 import { PROTOCOL_VERSION } from '../../protocol/index.ts';
+import { eventually } from '../support/eventually.ts';
 import { makeTempDir, type TempDir } from '../support/temp-dir.ts';
 import { FakeOrigin, snapshotEntry } from './fake-origin.ts';
 
@@ -20,19 +21,6 @@ const FAILING_FOR_MS = 2_000;
  * were as short as it gets, far fewer; without backoff the agent asks hundreds of times.
  */
 const MOST_REQUESTS = 12;
-
-async function eventually(check: () => Promise<void> | void, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 describe('an agent whose snapshots keep failing their hash check', () => {
   let origin: FakeOrigin;

@@ -1,24 +1,10 @@
 import { expect } from 'vitest';
 import type { AgentProcess } from '../support/agent-process.ts';
+import { eventually } from '../support/eventually.ts';
 import { originApi } from '../support/origin-api.ts';
 import type { OriginProcess } from '../support/origin-process.ts';
 
-/** Polls `check` until it passes or `timeoutMs` runs out (then its last error is thrown). */
-export async function eventually<T>(
-  check: () => Promise<T> | T,
-  timeoutMs = 10_000,
-  intervalMs = 10,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
-}
+export { eventually };
 
 /** Creates the tenants and an agent-role token for them; returns the token. */
 export async function agentTokenFor(
